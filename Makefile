@@ -1,0 +1,100 @@
+# fogbank - one GNU Makefile, gcc or clang.
+#   make            build/fogbank
+#   make run        setup, build, start on 127.0.0.1:4566 with state in ./data
+#   make test       everything CI runs (unit + e2e, then the ASan+UBSan pass and fuzz smoke)
+#   make bench      benchmarks (wrk, side by side with moto_server)
+#   SAN=1           build into build-san/ with -fsanitize=address,undefined
+CC ?= gcc
+ifeq ($(CC),cc)
+CC := gcc
+endif
+SAN ?=
+BUILD := build$(if $(SAN),-san,)
+CFLAGS_BASE := -std=c11 -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	-Wno-unused-parameter -Isrc -D_GNU_SOURCE -MMD -MP
+ifeq ($(SAN),1)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN := -fsanitize=address,undefined
+else
+OPT := -O2
+LDSAN :=
+endif
+CFLAGS ?=
+CFLAGS += $(CFLAGS_BASE) $(OPT)
+LDLIBS := -lsqlite3 -lssl -lcrypto -lm
+
+SRC := $(shell find src -name '*.c' | sort)
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+OBJ := $(SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(shell find tests/unit -name '*.c' | sort)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+.PHONY: all run test test-fast fuzz-bins fuzz-smoke fuzz bench format format-check gen gen-check setup clean
+all: $(BUILD)/fogbank
+
+$(BUILD)/fogbank: $(OBJ)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+setup:
+	@sh scripts/setup.sh
+
+run: setup all
+	$(BUILD)/fogbank up --data-dir ./data
+
+# test: the normal build (unit + e2e), then the sanitizer build, then fuzz smoke.
+test: setup
+	/usr/bin/python3 tests/run.py --all
+
+test-fast: $(BUILD)/fogbank $(BUILD)/unit_tests
+	/usr/bin/python3 tests/run.py --build $(BUILD)
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz-smoke: $(FUZZ_BIN)
+	@sh tests/fuzz/smoke.sh 20
+
+fuzz: $(FUZZ_BIN)
+	@sh tests/fuzz/smoke.sh $${FUZZ_SECONDS:-600}
+
+# Fuzz targets share one set of instrumented objects.
+FUZZ_CFLAGS := -std=c11 -g -O1 -Isrc -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build-fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+bench: setup $(BUILD)/fogbank
+	/usr/bin/python3 bench/bench.py $(BUILD)/fogbank
+
+gen:
+	/usr/bin/python3 tools/gen_ops.py
+
+gen-check:
+	/usr/bin/python3 tools/gen_ops.py --check
+
+FORMAT_SRC = $(filter-out src/aws/gen/%,$(SRC) $(shell find src tests -name '*.h') $(UNIT_SRC) \
+	$(wildcard tests/fuzz/*.c))
+format:
+	clang-format -i $(FORMAT_SRC)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

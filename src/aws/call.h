@@ -1,0 +1,54 @@
+/* call.h - one AWS API call as a handler sees it.
+ *
+ * The protocol layer fills a struct aws_call from the HTTP request (input
+ * decoded and validated against the model), runs the operation's handler,
+ * then serializes call->out (or the recorded error) in the protocol's own
+ * wire format. Everything hangs off call->a and dies with the request. */
+#ifndef FB_CALL_H
+#define FB_CALL_H
+#include "core/compat.h"
+#include "core/arena.h"
+#include "aws/model.h"
+#include "aws/value.h"
+
+struct fogbank;
+struct http_request;
+
+/* Who signed the request. Strings live in the call's arena. */
+struct identity {
+	const char *access_key;
+	const char *account;	   /* 12 digits */
+	const char *arn;	   /* arn:aws:iam::123:user/x, :root, or assumed-role */
+	const char *user_id;	   /* AIDA..., or AROA...:session */
+	const char *session_token; /* for temporary credentials, else NULL */
+	int is_root;		   /* the account's default identity */
+};
+
+struct aws_call {
+	struct arena *a;
+	struct fogbank *fb;
+	const struct model_service *svc;
+	const struct model_op *op;
+	const struct http_request *http; /* raw request, for rest protocols */
+	struct jv *in;			 /* decoded input (JV_OBJECT, never NULL) */
+	struct jv *out;			 /* output set by the handler; NULL = empty */
+	struct identity who;
+	const char *account;	/* == who.account */
+	const char *region;	/* from the credential scope, else default */
+	const char *request_id; /* uuid */
+	int64_t now_ms;		/* wall clock at request start */
+	/* error, set by aws_fail */
+	int err_status;
+	const char *err_code;
+	const char *err_msg;
+	int err_fault; /* 1: Receiver/server fault, 0: Sender */
+};
+
+/* aws_fail: records an error (HTTP status, AWS code, formatted message) on
+ * the call and returns -1, so handlers can write `return aws_fail(...)`. */
+int aws_fail(struct aws_call *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* aws_out: the output object, created on first use. */
+struct jv *aws_out(struct aws_call *c);
+#endif

@@ -1,0 +1,31 @@
+/* server.h - HTTP/1.1 server on the event loop: keep-alive, pipelining,
+ * chunked request bodies, Expect: 100-continue, head/body size limits.
+ * Each complete request is handed to one synchronous handler. */
+#ifndef FB_HTTP_SERVER_H
+#define FB_HTTP_SERVER_H
+#include "core/compat.h"
+#include "http/request.h"
+
+struct loop;
+struct http_server;
+
+typedef void http_handler_fn(void *ctx, const struct http_request *req, struct http_response *resp);
+
+struct http_server_config {
+	const char *host; /* loopback literal */
+	int port;	  /* 0: ephemeral */
+	size_t head_max;  /* bytes; larger heads get 431 */
+	size_t body_max;  /* bytes; larger bodies get 413 */
+	int64_t idle_ms;  /* idle keep-alive connections are closed */
+	http_handler_fn *handler;
+	void *ctx;
+};
+
+/* http_server_start: binds, listens and registers with the loop. Returns
+ * the server or NULL (logged). */
+struct http_server *http_server_start(struct loop *l, const struct http_server_config *cfg);
+/* http_server_port: the bound port (useful with port 0). */
+int http_server_port(const struct http_server *s);
+/* http_server_stop: closes the listener and every connection. */
+void http_server_stop(struct http_server *s);
+#endif

@@ -1,0 +1,203 @@
+/* main.c - wiring only: arguments, data dir, store, services, the loop. */
+#include "core/compat.h"
+#include "aws/dispatch.h"
+#include "aws/sigv4.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "fb.h"
+#include "http/server.h"
+#include "store/db.h"
+#include "svc/iam/keys.h"
+#include "svc/kms/kms.h"
+#include "svc/secretsmanager/secretsmanager.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define FB_VERSION "0.1.0"
+#define FB_PURGE_INTERVAL_MS 10000
+
+static const struct db_migration *const fb_migrations[] = {
+    iam_migrations,
+    kms_migrations,
+    secretsmanager_migrations,
+    NULL,
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fogbank up [--host 127.0.0.1] [--port 4566] [--data-dir DIR]\n"
+		   "                  [--region us-east-1] [--auth enforce|soft|off]\n"
+		   "                  [--log-level debug|info|warn|error]\n"
+		   "       fogbank version\n");
+}
+
+/* is_loopback: fogbank binds only to 127.0.0.0/8 and ::1. */
+static int is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* mkdir_p: creates dir and its parents with mode 0700. 0 or -1. */
+static int mkdir_p(const char *dir)
+{
+	char tmp[4096];
+	size_t n = strlen(dir);
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, dir, n + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void stop_cb(struct loop *l, int signo, void *arg)
+{
+	log_info("fogbank stopping (signal %d)", signo);
+	loop_stop(l);
+}
+
+static void purge_cb(struct loop *l, void *arg)
+{
+	struct fogbank *fb = arg;
+	secretsmanager_purge(fb, fb_wall_ms());
+	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, fb);
+}
+
+/* cmd_up: runs the daemon in the foreground until SIGINT/SIGTERM. */
+static int cmd_up(int argc, char **argv)
+{
+	int64_t t0 = fb_mono_ms();
+	struct fogbank fb = {
+	    .data_dir = "./data",
+	    .host = "127.0.0.1",
+	    .port = 4566,
+	    .default_region = "us-east-1",
+	    .auth = FB_AUTH_ENFORCE,
+	};
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			usage(stderr);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--host"))
+			fb.host = !strcmp(v, "localhost") ? "127.0.0.1" : v;
+		else if (!strcmp(a, "--port"))
+			fb.port = atoi(v);
+		else if (!strcmp(a, "--data-dir"))
+			fb.data_dir = v;
+		else if (!strcmp(a, "--region"))
+			fb.default_region = v;
+		else if (!strcmp(a, "--auth") && !strcmp(v, "enforce"))
+			fb.auth = FB_AUTH_ENFORCE;
+		else if (!strcmp(a, "--auth") && !strcmp(v, "soft"))
+			fb.auth = FB_AUTH_SOFT;
+		else if (!strcmp(a, "--auth") && !strcmp(v, "off"))
+			fb.auth = FB_AUTH_OFF;
+		else if (!strcmp(a, "--log-level") && !strcmp(v, "debug"))
+			log_min_level = LOG_DEBUG;
+		else if (!strcmp(a, "--log-level") && !strcmp(v, "info"))
+			log_min_level = LOG_INFO;
+		else if (!strcmp(a, "--log-level") && !strcmp(v, "warn"))
+			log_min_level = LOG_WARN;
+		else if (!strcmp(a, "--log-level") && !strcmp(v, "error"))
+			log_min_level = LOG_ERROR;
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!is_loopback(fb.host)) {
+		log_error("refusing to listen on %s: fogbank binds only to loopback "
+			  "(127.0.0.0/8 or ::1)",
+			  fb.host);
+		return 2;
+	}
+	if (fb.port < 0 || fb.port > 65535) {
+		log_error("bad port %d", fb.port);
+		return 2;
+	}
+	if (mkdir_p(fb.data_dir) < 0) {
+		log_error("cannot create data dir %s: %s", fb.data_dir, strerror(errno));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	fb.started_ms = fb_wall_ms();
+	char *err = NULL;
+	fb.kms = kms_keyring_open(fb.data_dir, &err);
+	if (!fb.kms) {
+		log_error("kms: %s", err ? err : "cannot open keyring");
+		free(err);
+		return 1;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/state.db", fb.data_dir);
+	fb.db = db_open(path, fb_migrations, &err);
+	if (!fb.db) {
+		log_error("store: %s", err ? err : "cannot open");
+		free(err);
+		return 1;
+	}
+	fb.sigcache = sigv4_key_cache_new();
+	struct loop *l = loop_new();
+	if (!l)
+		fb_die("cannot create event loop");
+	loop_on_signal(l, SIGINT, stop_cb, NULL);
+	loop_on_signal(l, SIGTERM, stop_cb, NULL);
+	struct http_server_config cfg = {
+	    .host = fb.host,
+	    .port = fb.port,
+	    .head_max = 64 * 1024,
+	    .body_max = 64 * 1024 * 1024,
+	    .idle_ms = 75000,
+	    .handler = aws_dispatch,
+	    .ctx = &fb,
+	};
+	struct http_server *srv = http_server_start(l, &cfg);
+	if (!srv)
+		return 1;
+	fb.port = http_server_port(srv);
+	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, &fb);
+	log_info("fogbank " FB_VERSION " ready host=%s port=%d data-dir=%s auth=%s startup_ms=%lld",
+		 fb.host, fb.port, fb.data_dir,
+		 fb.auth == FB_AUTH_ENFORCE ? "enforce"
+		 : fb.auth == FB_AUTH_SOFT  ? "soft"
+					    : "off",
+		 (long long)(fb_mono_ms() - t0));
+	loop_run(l);
+	http_server_stop(srv);
+	loop_free(l);
+	sigv4_key_cache_free(fb.sigcache);
+	db_close(fb.db);
+	kms_keyring_close(fb.kms);
+	log_info("fogbank stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "up"))
+		return cmd_up(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "version")) {
+		printf("fogbank " FB_VERSION "\n");
+		return 0;
+	}
+	usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
+	return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+}

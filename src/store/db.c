@@ -1,0 +1,170 @@
+/* db.c - SQLite state store. One connection, used only from the loop
+ * thread; statements are prepared once and cached by SQL pointer. */
+#include "store/db.h"
+#include "core/log.h"
+#include <stdlib.h>
+
+#define DB_STMT_SLOTS 512
+
+struct db_stmt_slot {
+	const char *sql; /* key: the caller's literal */
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *conn;
+	struct db_stmt_slot stmts[DB_STMT_SLOTS];
+};
+
+static char *db_errdup(const char *what, sqlite3 *conn)
+{
+	const char *m = conn ? sqlite3_errmsg(conn) : "unknown error";
+	size_t n = strlen(what) + strlen(m) + 3;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s: %s", what, m);
+	return s;
+}
+
+/* migrate_component: applies one component's pending steps. */
+static int migrate_component(struct db *db, const struct db_migration *steps, char **err)
+{
+	const char *component = steps[0].component;
+	sqlite3_stmt *get = db_stmt(db, "SELECT version FROM schema_versions WHERE component = ?1");
+	sqlite3_bind_text(get, 1, component, -1, SQLITE_STATIC);
+	int have = 0;
+	if (sqlite3_step(get) == SQLITE_ROW)
+		have = sqlite3_column_int(get, 0);
+	sqlite3_reset(get);
+	for (const struct db_migration *m = steps; m->component; m++) {
+		if (m->version <= have)
+			continue;
+		if (db_begin(db) != SQLITE_OK || db_exec(db, m->sql) != SQLITE_OK) {
+			*err = db_errdup(component, db->conn);
+			db_rollback(db);
+			return -1;
+		}
+		sqlite3_stmt *set = db_stmt(db, "INSERT INTO schema_versions(component, version) "
+						"VALUES (?1, ?2) ON CONFLICT(component) "
+						"DO UPDATE SET version = excluded.version");
+		sqlite3_bind_text(set, 1, component, -1, SQLITE_STATIC);
+		sqlite3_bind_int(set, 2, m->version);
+		if (db_step_done(set) != SQLITE_DONE || db_commit(db) != SQLITE_OK) {
+			*err = db_errdup(component, db->conn);
+			db_rollback(db);
+			return -1;
+		}
+		log_info("store: migrated %s to version %d", component, m->version);
+		have = m->version;
+	}
+	return 0;
+}
+
+struct db *db_open(const char *path, const struct db_migration *const *migrations, char **err)
+{
+	struct db *db = calloc(1, sizeof(*db));
+	if (!db)
+		fb_die("out of memory");
+	*err = NULL;
+	if (sqlite3_open_v2(path, &db->conn,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		*err = db_errdup(path, db->conn);
+		db_close(db);
+		return NULL;
+	}
+	/* WAL + synchronous=FULL: a COMMIT returns only after the WAL is
+	 * fsynced, so an acknowledged write survives kill -9 and power loss. */
+	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+			"PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
+			"CREATE TABLE IF NOT EXISTS schema_versions("
+			" component TEXT PRIMARY KEY, version INTEGER NOT NULL)") != SQLITE_OK) {
+		*err = db_errdup(path, db->conn);
+		db_close(db);
+		return NULL;
+	}
+	for (size_t i = 0; migrations && migrations[i]; i++) {
+		if (migrations[i][0].component && migrate_component(db, migrations[i], err) < 0) {
+			db_close(db);
+			return NULL;
+		}
+	}
+	return db;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < DB_STMT_SLOTS; i++)
+		if (db->stmts[i].st)
+			sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close(db->conn);
+	free(db);
+}
+
+sqlite3 *db_sqlite(struct db *db)
+{
+	return db->conn;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	size_t i = (size_t)(h >> 40) % DB_STMT_SLOTS;
+	for (size_t probe = 0; probe < DB_STMT_SLOTS; probe++, i = (i + 1) % DB_STMT_SLOTS) {
+		struct db_stmt_slot *s = &db->stmts[i];
+		if (s->sql == sql) {
+			sqlite3_reset(s->st);
+			sqlite3_clear_bindings(s->st);
+			return s->st;
+		}
+		if (!s->sql) {
+			if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st,
+					       NULL) != SQLITE_OK)
+				fb_die("store: cannot prepare [%s]: %s", sql,
+				       sqlite3_errmsg(db->conn));
+			s->sql = sql;
+			return s->st;
+		}
+	}
+	fb_die("store: statement cache full");
+}
+
+int db_begin(struct db *db)
+{
+	return sqlite3_step(db_stmt(db, "BEGIN IMMEDIATE")) == SQLITE_DONE
+		   ? SQLITE_OK
+		   : sqlite3_errcode(db->conn);
+}
+
+int db_commit(struct db *db)
+{
+	int rc = sqlite3_step(db_stmt(db, "COMMIT"));
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->conn))
+		sqlite3_step(db_stmt(db, "ROLLBACK"));
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK)
+		log_error("store: %s", msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return rc;
+}
+
+int db_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc;
+}

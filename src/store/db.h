@@ -1,0 +1,47 @@
+/* db.h - fogbank's state store: one SQLite database (WAL, synchronous=FULL)
+ * under the data dir, used only from the event loop thread. A change is
+ * durable when db_commit (or a single autocommit statement) returns. */
+#ifndef FB_DB_H
+#define FB_DB_H
+#include "core/compat.h"
+#include <sqlite3.h>
+
+struct db;
+
+/* A versioned schema step owned by one component. Steps of a component run
+ * in ascending version order, each in its own transaction, exactly once. */
+struct db_migration {
+	const char *component; /* e.g. "kms" */
+	int version;	       /* 1, 2, ... */
+	const char *sql;       /* one or more statements */
+};
+
+/* db_open: opens (creating) path, sets WAL + synchronous=FULL + foreign
+ * keys, applies pending migrations from every list in migrations (a
+ * NULL-terminated array of arrays, each ended by a {NULL} row). Returns the
+ * handle, or NULL with *err set to a malloc'd message (caller frees). */
+struct db *db_open(const char *path, const struct db_migration *const *migrations, char **err);
+/* db_close: finalizes cached statements and closes. NULL is fine. */
+void db_close(struct db *db);
+/* db_sqlite: the raw connection. */
+sqlite3 *db_sqlite(struct db *db);
+/* db_stmt: the prepared statement for sql, prepared once and cached by the
+ * pointer value of sql (pass string literals); returned reset and with
+ * bindings cleared. Aborts on a prepare error (a programming error). */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+/* db_begin/db_commit/db_rollback: BEGIN IMMEDIATE / COMMIT / ROLLBACK.
+ * Return SQLITE_OK or an sqlite error code. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+/* db_exec: runs statements with no results; SQLITE_OK or an error code. */
+int db_exec(struct db *db, const char *sql);
+/* db_step_done: steps a write statement to completion and resets it;
+ * SQLITE_DONE on success, else the sqlite error code. */
+int db_step_done(sqlite3_stmt *st);
+/* db_col_text: column i as a NUL-terminated string, or NULL. */
+static inline const char *db_col_text(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+#endif

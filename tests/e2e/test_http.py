@@ -1,0 +1,213 @@
+"""The edge: HTTP/1.1 details, routing, authentication errors, health,
+unimplemented operations, loopback-only binding and graceful stop."""
+import json
+import socket
+import subprocess
+import tempfile
+
+import lib
+from lib import AwsError, expect_error, raw_request, read_response, sign
+
+STS_BODY = "Action=GetCallerIdentity&Version=2011-06-15"
+STS_CT = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+
+def conn(fb):
+    s = socket.create_connection(("127.0.0.1", fb.port), timeout=10)
+    return s
+
+
+def sts_request(fb, **kw):
+    return raw_request("POST", "/", sign(fb, "sts", STS_BODY, STS_CT, **kw), STS_BODY)
+
+
+def test_health(fb):
+    for path in ("/_fogbank/health", "/_localstack/health"):
+        status, _, body = fb.http("GET", path)
+        assert status == 200
+        doc = json.loads(body)
+        assert doc["services"]["secretsmanager"] == "running"
+        assert doc["services"]["kms"] == "running"
+        assert doc["services"]["sts"] == "running"
+
+
+def test_keepalive_and_pipelining(fb):
+    s = conn(fb)
+    # three signed requests written at once, answered in order on one connection
+    s.sendall(sts_request(fb) * 3)
+    for _ in range(3):
+        status, hdrs, body = read_response(s)
+        assert status == 200, body
+        assert b"<Account>000000000000</Account>" in body
+        assert "x-amzn-requestid" in hdrs
+    # and the connection is still usable afterwards
+    s.sendall(sts_request(fb))
+    assert read_response(s)[0] == 200
+    s.close()
+
+
+def test_chunked_body(fb):
+    hdrs = sign(fb, "sts", STS_BODY, STS_CT)
+    lines = ["POST / HTTP/1.1"] + ["%s: %s" % kv for kv in hdrs.items()] + ["Transfer-Encoding: chunked"]
+    b = STS_BODY.encode()
+    chunked = b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (10, b[:10], len(b) - 10, b[10:])
+    s = conn(fb)
+    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + chunked)
+    status, _, body = read_response(s)
+    assert status == 200, body
+    s.close()
+
+
+def test_expect_100_continue(fb):
+    req = sts_request(fb)
+    head, body = req.split(b"\r\n\r\n", 1)
+    s = conn(fb)
+    s.sendall(head + b"\r\nExpect: 100-continue\r\n\r\n")
+    interim = s.recv(4096)
+    assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+    lib._pending[s.fileno()] = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+    s.sendall(body)
+    assert read_response(s)[0] == 200
+    s.close()
+
+
+def test_limits_and_malformed(fb):
+    s = conn(fb)
+    s.sendall(b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+    assert read_response(s)[0] == 431
+    s.close()
+    s = conn(fb)
+    s.sendall(b"POST / HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n")
+    assert read_response(s)[0] == 413
+    s.close()
+    for bad in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
+        s = conn(fb)
+        s.sendall(bad)
+        status, hdrs, _ = read_response(s)
+        assert status == 400, (bad, status)
+        assert hdrs.get("connection") == "close"
+        assert s.recv(10) == b""  # closed after the error
+        s.close()
+    # the daemon is fine afterwards
+    assert fb.http("GET", "/_fogbank/health")[0] == 200
+
+
+def test_many_connections(fb):
+    socks = [conn(fb) for _ in range(400)]
+    req = sts_request(fb)
+    for s in socks:
+        s.sendall(req)
+    for s in socks:
+        assert read_response(s)[0] == 200
+        s.close()
+
+
+def test_missing_auth(fb):
+    status, hdrs, body = fb.http("POST", "/", STS_BODY, STS_CT)
+    assert status == 403, body
+    assert b"<Code>MissingAuthenticationToken</Code>" in body
+    status, hdrs, body = fb.http("POST", "/", '{"SecretId": "x"}',
+                                 {"Content-Type": "application/x-amz-json-1.1",
+                                  "X-Amz-Target": "secretsmanager.GetSecretValue"})
+    assert status == 400
+    assert json.loads(body)["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_tampered_and_wrong_secret(fb):
+    # body changed after signing: the payload hash no longer matches
+    hdrs = sign(fb, "sts", STS_BODY, STS_CT)
+    s = conn(fb)
+    s.sendall(raw_request("POST", "/", hdrs, STS_BODY.replace("06-15", "06-16")))
+    status, _, body = read_response(s)
+    assert status == 403 and b"SignatureDoesNotMatch" in body, body
+    # signature hex flipped
+    hdrs = sign(fb, "sts", STS_BODY, STS_CT)
+    a = hdrs["Authorization"]
+    hdrs["Authorization"] = a[:-1] + ("0" if a[-1] != "0" else "1")
+    s.sendall(raw_request("POST", "/", hdrs, STS_BODY))
+    status, _, body = read_response(s)
+    assert status == 403 and b"SignatureDoesNotMatch" in body, body
+    s.close()
+    # real clients with a wrong secret
+    expect_error("SignatureDoesNotMatch", fb.aws, "sts", "get-caller-identity", secret="wrong")
+    expect_error("InvalidSignatureException", fb.aws, "secretsmanager", "list-secrets", secret="wrong")
+    expect_error("InvalidClientTokenId", fb.aws, "sts", "get-caller-identity",
+                 access_key="AKIAUNKNOWNKEY000000", secret="x")
+    expect_error("UnrecognizedClientException", fb.aws, "kms", "list-keys",
+                 access_key="AKIAUNKNOWNKEY000000", secret="x")
+
+
+def test_clock_skew(fb):
+    import datetime
+    from unittest import mock
+    old = datetime.datetime.utcnow() - datetime.timedelta(minutes=20)
+    with mock.patch("botocore.auth.datetime") as dt:
+        dt.datetime.utcnow.return_value = old
+        dt.datetime.strptime = datetime.datetime.strptime
+        hdrs = sign(fb, "sts", STS_BODY, STS_CT)
+    assert hdrs["X-Amz-Date"].startswith(old.strftime("%Y%m%dT%H%M"))
+    s = conn(fb)
+    s.sendall(raw_request("POST", "/", hdrs, STS_BODY))
+    status, _, body = read_response(s)
+    assert status == 400 and b"RequestExpired" in body, body
+    s.close()
+
+
+def test_unimplemented_operation(fb):
+    e = expect_error("NotImplemented", fb.aws, "ec2", "describe-regions")
+    assert "DescribeRegions" in e.message
+    status, _, body = fb.http("POST", "/", "{}", dict(
+        sign(fb, "kms", "{}", {"Content-Type": "application/x-amz-json-1.1",
+                               "X-Amz-Target": "TrentService.NoSuchOperation"})))
+    assert status == 400 and json.loads(body)["__type"] == "UnknownOperationException"
+
+
+def test_validation_errors(fb):
+    # clients validate too, so send what a buggy client would
+    ct = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"}
+    for body, code, text in (('{"SecretId": ""}', "ValidationException", "secretId"),
+                             ('{}', "ValidationException", "Member must not be null"),
+                             ('{"SecretId": 5}', "SerializationException", "")):
+        status, _, out = fb.http("POST", "/", body, sign(fb, "secretsmanager", body, ct))
+        doc = json.loads(out)
+        assert status == 400 and doc["__type"] == code and text in doc.get("message", ""), out
+    hdrs = sign(fb, "secretsmanager", "{not json", {"Content-Type": "application/x-amz-json-1.1",
+                                                     "X-Amz-Target": "secretsmanager.GetSecretValue"})
+    status, _, body = fb.http("POST", "/", "{not json", hdrs)
+    assert status == 400 and json.loads(body)["__type"] == "SerializationException"
+    body = "Action=CreateUser&Version=2010-05-08&UserName="
+    status, _, out = fb.http("POST", "/", body, sign(fb, "iam", body, STS_CT))
+    assert status == 400 and b"<Code>ValidationError</Code>" in out, out
+
+
+def test_auth_soft_and_off(fb):
+    for mode in ("soft", "off"):
+        other = lib.Fogbank(auth=mode)
+        try:
+            out = other.aws("sts", "get-caller-identity", secret="wrong")
+            assert out["Account"] == "000000000000"
+        finally:
+            other.close()
+
+
+def test_refuses_non_loopback(fb):
+    d = tempfile.mkdtemp()
+    for host in ("0.0.0.0", "10.1.2.3", "192.168.1.1", "::"):
+        p = subprocess.run([lib.BINARY, "up", "--host", host, "--port", "0", "--data-dir", d],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2, (host, p.returncode)
+        assert "loopback" in p.stderr
+
+
+def test_graceful_stop(fb):
+    other = lib.Fogbank()
+    rc = other.stop()
+    assert rc == 0, rc
+    other.close()
+
+
+if __name__ == "__main__":
+    lib.main(globals())
