@@ -190,7 +190,7 @@ static int authenticate(struct aws_call *c, int wire, const struct http_request 
 			c->region = arena_str(c->a, auth.region);
 		int k = iam_resolve_key(fb, c->a, auth.access_key, auth.security_token, c->now_ms,
 					&secret, &c->who);
-		if (k == IAM_KEY_UNKNOWN || k == IAM_KEY_INACTIVE)
+		if (k == IAM_KEY_UNKNOWN || k == IAM_KEY_INACTIVE || k == IAM_KEY_BAD_TOKEN)
 			rc = -100;
 		else if (k < 0)
 			rc = -101;

@@ -18,26 +18,35 @@
 #include "core/str.h"
 #include "http/parse.h"
 
-/* Results. The comment says what AWS answers; the caller picks the code
+/* Results. Each comment says what AWS answers; the caller picks the code
  * for its protocol (S3 spells several of these differently). */
 enum sigv4_err {
 	SIGV4_OK = 0,
-	SIGV4_ERR_NO_AUTH = -1,	  /* no Authorization header nor X-Amz-* query auth */
-	SIGV4_ERR_MALFORMED = -2, /* IncompleteSignature / AuthorizationHeaderMalformed /
-				       AuthorizationQueryParametersError */
-	SIGV4_ERR_ALGORITHM = -3, /* not AWS4-HMAC-SHA256 (SigV2, SigV4a): IncompleteSignature */
-	SIGV4_ERR_MISMATCH = -4,  /* SignatureDoesNotMatch */
-	SIGV4_ERR_SKEW = -5,	  /* > 15 min off: RequestExpired / RequestTimeTooSkewed
-				       (presigned: not valid yet) */
-	SIGV4_ERR_EXPIRED = -6,	  /* presigned past X-Amz-Date + X-Amz-Expires:
-				       AccessDenied "Request has expired" */
-	SIGV4_ERR_EXPIRES_RANGE =
-	    -7,			   /* X-Amz-Expires > 604800: AuthorizationQueryParametersError */
-	SIGV4_ERR_SCOPE_DATE = -8, /* credential date != date of X-Amz-Date:
-				       SignatureDoesNotMatch / AuthorizationHeaderMalformed */
-	SIGV4_ERR_NO_DATE = -9,	   /* neither X-Amz-Date nor a valid Date: IncompleteSignature /
-				       AccessDenied */
-	SIGV4_ERR_HOST_UNSIGNED = -10, /* host not in SignedHeaders: IncompleteSignature */
+	/* no Authorization header, no X-Amz-* query auth: MissingAuthenticationToken
+	 * (S3: anonymous request) */
+	SIGV4_ERR_NO_AUTH = -1,
+	/* IncompleteSignature; S3: AuthorizationHeaderMalformed or, presigned,
+	 * AuthorizationQueryParametersError */
+	SIGV4_ERR_MALFORMED = -2,
+	/* not AWS4-HMAC-SHA256 (SigV2 "AWS ", SigV4a): IncompleteSignature */
+	SIGV4_ERR_ALGORITHM = -3,
+	/* SignatureDoesNotMatch (403) */
+	SIGV4_ERR_MISMATCH = -4,
+	/* more than 15 minutes off: "Signature expired" (query/json services),
+	 * RequestTimeTooSkewed (S3); presigned: AccessDenied "not yet valid" */
+	SIGV4_ERR_SKEW = -5,
+	/* presigned, now > X-Amz-Date + X-Amz-Expires: AccessDenied "Request has expired" */
+	SIGV4_ERR_EXPIRED = -6,
+	/* X-Amz-Expires > 604800: AuthorizationQueryParametersError */
+	SIGV4_ERR_EXPIRES_RANGE = -7,
+	/* credential scope date is not the date of the request time:
+	 * SignatureDoesNotMatch; S3: AuthorizationHeaderMalformed */
+	SIGV4_ERR_SCOPE_DATE = -8,
+	/* neither X-Amz-Date nor a valid Date header: IncompleteSignature;
+	 * S3: AccessDenied */
+	SIGV4_ERR_NO_DATE = -9,
+	/* "host" not among SignedHeaders: IncompleteSignature */
+	SIGV4_ERR_HOST_UNSIGNED = -10,
 };
 
 /* Longest scratch sigv4_parse_presigned / sigv4_parse_request may need: the
@@ -84,8 +93,9 @@ struct sigv4_key_cache;
 
 /* sigv4_parse_header: parses an Authorization value "AWS4-HMAC-SHA256
  * Credential=AKID/yyyymmdd/region/service/aws4_request, SignedHeaders=a;b,
- * Signature=hex" (parts in any order, any spaces after the commas). Fills
- * out (views into authorization; amz_date and security_token empty).
+ * Signature=hex" (parts in any order, any spaces after the commas).
+ * SignedHeaders must be sorted without repeats, as every SDK sends them.
+ * Fills out (views into authorization; amz_date and security_token empty).
  * Returns 0, SIGV4_ERR_ALGORITHM or SIGV4_ERR_MALFORMED. Pure, no allocation. */
 int sigv4_parse_header(struct str authorization, struct sigv4_auth *out);
 
@@ -113,9 +123,14 @@ struct sigv4_key_cache *sigv4_key_cache_new(void);
 void sigv4_key_cache_free(struct sigv4_key_cache *kc);
 
 /* sigv4_verify: checks auth against req with the given secret at wall
- * clock now_s (Unix seconds). kc may be NULL (slower: derives the key and
- * allocates a temporary buffer). Returns 0 when valid, else a negative
- * enum sigv4_err. The signature is compared in constant time. */
+ * clock now_s (Unix seconds): clock rules first, then the signature, in
+ * constant time. Also accepts the forms botocore and the Go SDK sign where
+ * they depart from AWS's rules (query signed as sent, path not normalised,
+ * presigned non-S3 URL over UNSIGNED-PAYLOAD); only requests that fail
+ * the standard form pay for those tries. Does not check the body against
+ * x-amz-content-sha256 (S3's XAmzContentSHA256Mismatch is the caller's).
+ * kc may be NULL (slower: a temporary cache). Returns 0 when valid, else a
+ * negative enum sigv4_err. */
 int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 		 const struct sigv4_auth *auth, const char *secret, size_t secret_len,
 		 int64_t now_s);

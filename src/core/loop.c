@@ -102,6 +102,8 @@ int loop_watch(struct loop *l, int fd, unsigned events, loop_io_cb *cb, void *ar
 		l->nfds = n;
 	}
 	struct loop_fd *slot = &l->fds[fd];
+	if (slot->events == events && slot->cb == cb && slot->arg == arg)
+		return 0; /* unchanged: spare the epoll_ctl syscall */
 	struct epoll_event ev = {0};
 	ev.data.fd = fd;
 	if (events & LOOP_READ)

@@ -26,7 +26,8 @@ static char *db_errdup(const char *what, sqlite3 *conn)
 	return s;
 }
 
-/* migrate_component: applies one component's pending steps. */
+/* migrate_component: applies one component's pending steps inside the
+ * caller's transaction. 0, or -1 with *err set. */
 static int migrate_component(struct db *db, const struct db_migration *steps, char **err)
 {
 	const char *component = steps[0].component;
@@ -39,9 +40,8 @@ static int migrate_component(struct db *db, const struct db_migration *steps, ch
 	for (const struct db_migration *m = steps; m->component; m++) {
 		if (m->version <= have)
 			continue;
-		if (db_begin(db) != SQLITE_OK || db_exec(db, m->sql) != SQLITE_OK) {
+		if (db_exec(db, m->sql) != SQLITE_OK) {
 			*err = db_errdup(component, db->conn);
-			db_rollback(db);
 			return -1;
 		}
 		sqlite3_stmt *set = db_stmt(db, "INSERT INTO schema_versions(component, version) "
@@ -49,9 +49,8 @@ static int migrate_component(struct db *db, const struct db_migration *steps, ch
 						"DO UPDATE SET version = excluded.version");
 		sqlite3_bind_text(set, 1, component, -1, SQLITE_STATIC);
 		sqlite3_bind_int(set, 2, m->version);
-		if (db_step_done(set) != SQLITE_DONE || db_commit(db) != SQLITE_OK) {
+		if (db_step_done(set) != SQLITE_DONE) {
 			*err = db_errdup(component, db->conn);
-			db_rollback(db);
 			return -1;
 		}
 		log_info("store: migrated %s to version %d", component, m->version);
@@ -75,7 +74,11 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 	}
 	/* WAL + synchronous=FULL: a COMMIT returns only after the WAL is
 	 * fsynced, so an acknowledged write survives kill -9 and power loss. */
-	if (db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	/* locking_mode=EXCLUSIVE: fogbank is the only process that opens the
+	 * database, so take the lock once instead of fcntl() per transaction
+	 * (and WAL then needs no shared-memory file). */
+	if (db_exec(db, "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; "
+			"PRAGMA synchronous=FULL; "
 			"PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
 			"CREATE TABLE IF NOT EXISTS schema_versions("
 			" component TEXT PRIMARY KEY, version INTEGER NOT NULL)") != SQLITE_OK) {
@@ -83,11 +86,25 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 		db_close(db);
 		return NULL;
 	}
+	/* All pending steps in one transaction: one fsync at first start, and
+	 * a crash mid-way leaves the previous schema intact. */
+	if (db_begin(db) != SQLITE_OK) {
+		*err = db_errdup(path, db->conn);
+		db_close(db);
+		return NULL;
+	}
 	for (size_t i = 0; migrations && migrations[i]; i++) {
 		if (migrations[i][0].component && migrate_component(db, migrations[i], err) < 0) {
+			db_rollback(db);
 			db_close(db);
 			return NULL;
 		}
+	}
+	if (db_commit(db) != SQLITE_OK) {
+		*err = db_errdup(path, db->conn);
+		db_rollback(db);
+		db_close(db);
+		return NULL;
 	}
 	return db;
 }

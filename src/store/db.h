@@ -9,7 +9,8 @@
 struct db;
 
 /* A versioned schema step owned by one component. Steps of a component run
- * in ascending version order, each in its own transaction, exactly once. */
+ * in ascending version order, exactly once; db_open applies every pending
+ * step of every component in one transaction. */
 struct db_migration {
 	const char *component; /* e.g. "kms" */
 	int version;	       /* 1, 2, ... */

@@ -165,6 +165,24 @@ def test_unimplemented_operation(fb):
     assert status == 400 and json.loads(body)["__type"] == "UnknownOperationException"
 
 
+def test_query_compatible_json_routing(fb):
+    """Newer SDKs send SQS and CloudWatch as JSON 1.0 with x-amzn-query-mode;
+    Debian's CLI sends them as query. Both reach the same operation."""
+    for svc, target, action, version in (("sqs", "AmazonSQS.ListQueues", "ListQueues", "2012-11-05"),
+                                         ("monitoring", "GraniteServiceVersion20100801.ListMetrics",
+                                          "ListMetrics", "2010-08-01")):
+        hdrs = sign(fb, svc, "{}", {"Content-Type": "application/x-amz-json-1.0",
+                                    "X-Amz-Target": target, "x-amzn-query-mode": "true"})
+        status, h, body = fb.http("POST", "/", "{}", hdrs)
+        doc = json.loads(body)
+        assert status == 501 and doc["__type"] == "NotImplemented", body
+        assert action in doc["message"]
+        assert h.get("x-amzn-query-error", "").startswith("NotImplemented;"), h
+        form = "Action=%s&Version=%s" % (action, version)
+        status, h, body = fb.http("POST", "/", form, sign(fb, svc, form, STS_CT))
+        assert status == 501 and b"<Code>NotImplemented</Code>" in body, body
+
+
 def test_validation_errors(fb):
     # clients validate too, so send what a buggy client would
     ct = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"}

@@ -9,14 +9,14 @@
 static const struct {
 	const char *svc, *op, *target, *ctype; /* target: X-Amz-Target or NULL */
 } cases[] = {
-	{"sns", "Publish", NULL, "application/x-www-form-urlencoded"},
-	{"elbv2", "DescribeTargetHealth", NULL, "application/x-www-form-urlencoded"},
-	{"ec2", "DescribeInstances", NULL, "application/x-www-form-urlencoded"},
-	{"cloudwatch", "PutMetricData", NULL, "application/x-www-form-urlencoded"},
-	{"secretsmanager", "CreateSecret", "secretsmanager.CreateSecret", "application/x-amz-json-1.1"},
-	{"sqs", "SendMessageBatch", "AmazonSQS.SendMessageBatch", "application/x-amz-json-1.0"},
-	{"s3", NULL, NULL, NULL},
-	{"cloudfront", NULL, NULL, NULL},
+    {"sns", "Publish", NULL, "application/x-www-form-urlencoded"},
+    {"elbv2", "DescribeTargetHealth", NULL, "application/x-www-form-urlencoded"},
+    {"ec2", "DescribeInstances", NULL, "application/x-www-form-urlencoded"},
+    {"cloudwatch", "PutMetricData", NULL, "application/x-www-form-urlencoded"},
+    {"secretsmanager", "CreateSecret", "secretsmanager.CreateSecret", "application/x-amz-json-1.1"},
+    {"sqs", "SendMessageBatch", "AmazonSQS.SendMessageBatch", "application/x-amz-json-1.0"},
+    {"s3", NULL, NULL, NULL},
+    {"cloudfront", NULL, NULL, NULL},
 };
 
 /* LLVMFuzzerTestOneInput: one request; crashes are the only failure. */
@@ -24,8 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct arena *a;
 	struct http_header hdrs[2];
-	struct http_request req = {.h = {.method = STR_LIT("POST"), .path = STR_LIT("/"),
-					 .query = STR_LIT(""), .headers = hdrs}};
+	struct http_request req = {.h = {.method = STR_LIT("POST"),
+					 .path = STR_LIT("/"),
+					 .query = STR_LIT(""),
+					 .headers = hdrs}};
 	struct http_response resp = {0};
 	struct aws_call c = {.request_id = "rid"};
 	const char *p = (const char *)data + 1;
@@ -39,20 +41,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!c.svc)
 		return 0;
 	if (cases[k].ctype)
-		hdrs[req.h.nheaders++] = (struct http_header){STR_LIT("Content-Type"), str_c(cases[k].ctype)};
+		hdrs[req.h.nheaders++] =
+		    (struct http_header){STR_LIT("Content-Type"), str_c(cases[k].ctype)};
 	if (cases[k].target)
-		hdrs[req.h.nheaders++] = (struct http_header){STR_LIT("X-Amz-Target"), str_c(cases[k].target)};
+		hdrs[req.h.nheaders++] =
+		    (struct http_header){STR_LIT("X-Amz-Target"), str_c(cases[k].target)};
 	req.body = (struct str){p, n};
 	if (!cases[k].op) {
 		/* rest: "METHOD path?query\nbody" */
-		const char *nl = memchr(p, '\n', n), *sp = memchr(p, ' ', nl ? (size_t)(nl - p) : 0);
+		const char *nl = memchr(p, '\n', n),
+			   *sp = memchr(p, ' ', nl ? (size_t)(nl - p) : 0);
 		if (!nl || !sp)
 			return 0;
 		req.h.method = (struct str){p, (size_t)(sp - p)};
 		req.h.path = (struct str){sp + 1, (size_t)(nl - sp - 1)};
 		const char *q = memchr(req.h.path.p, '?', req.h.path.n);
 		if (q) {
-			req.h.query = (struct str){q + 1, (size_t)(req.h.path.p + req.h.path.n - q - 1)};
+			req.h.query =
+			    (struct str){q + 1, (size_t)(req.h.path.p + req.h.path.n - q - 1)};
 			req.h.path.n = (size_t)(q - req.h.path.p);
 		}
 		req.body = (struct str){nl + 1, (size_t)(p + n - nl - 1)};

@@ -65,13 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	struct sigv4_request req = {
-		.method = STR_LIT("GET"),
-		.path = line[2],
-		.query = line[1],
-		.headers = h,
-		.nheaders = nh,
-		.body = {(const char *)data, size},
-		.s3 = size & 1,
+	    .method = STR_LIT("GET"),
+	    .path = line[2],
+	    .query = line[1],
+	    .headers = h,
+	    .nheaders = nh,
+	    .body = {(const char *)data, size},
+	    .s3 = size & 1,
 	};
 	int rc = sigv4_parse_request(&req, &a, scratch, sizeof(scratch));
 	if (rc != 0) {

@@ -179,6 +179,21 @@ TEST(codec_json_write_values)
 	buf_clear(&b);
 	json_write(&b, NULL);
 	CHECK_STREQ(b.p, "null");
+	/* every double reads back exactly, whichever printing path it takes */
+	int bad = 0;
+	for (int i = -200000; i < 200000; i += 37) {
+		double ds[] = {i / 1000.0,	   i * 0.1, i / 3.0, i * 1e-9,
+			       1.7e9 + i / 1024.0, i * 1e17};
+		for (size_t k = 0; k < FB_ARRAY_LEN(ds); k++) {
+			buf_clear(&b);
+			json_write(&b, jv_double(a, ds[k]));
+			struct jv *r = json_parse(a, b.p, b.n, NULL);
+			double back = !r ? NAN : r->type == JV_INT ? (double)r->u.i : r->u.d;
+			bad += !r || back != ds[k] || signbit(back) != signbit(ds[k]);
+		}
+		arena_reset(a);
+	}
+	CHECK(bad == 0);
 	buf_release(&b);
 	arena_free(a);
 }

@@ -480,345 +480,409 @@ struct vector {
  * 2026-11-22T04:05:44 UTC = 1795320344. */
 #define BOTOCORE_SIGN_TIME 1795320344
 static const struct vector botocore_vectors[] = {
-	{
-		"s3_put_key_with_space_plus",
-		"PUT /mybucket/dir/a%20b%2Bc.txt HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"Content-Type: text/plain\r\n"
-		"x-amz-meta-k: v\r\n"
-		"Content-MD5: sZRqySSS0jR8YjW00mERhA==\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Content-SHA256: 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-k, Signature=b67016a079754f8145acdc33bf06b7b7f1347034ce9fa5c3a1bb824b215cd444\r\n"
-		"Content-Length: 6\r\n"
-		"\r\n"
-		"hello\n",
-		"test",
-		1,
-		1,
-		"PUT\n"
-		"/mybucket/dir/a%20b%2Bc.txt\n"
-		"\n"
-		"content-md5:sZRqySSS0jR8YjW00mERhA==\n"
-		"content-type:text/plain\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-content-sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n"
-		"x-amz-date:20261122T040544Z\n"
-		"x-amz-meta-k:v\n"
-		"\n"
-		"content-md5;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-k\n"
-		"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
-	},
-	{
-		"s3_list_objects_v2",
-		"GET /mybucket?list-type=2&prefix=some%2Fprefix%2F&delimiter=%2F&encoding-type=url HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=c48019259d334a6b8bcefef8a50214fe9e89d1db8f72831c8231d80fa72aab5e\r\n"
-		"\r\n",
-		"test",
-		1,
-		1,
-		"GET\n"
-		"/mybucket\n"
-		"delimiter=%2F&encoding-type=url&list-type=2&prefix=some%2Fprefix%2F\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-content-sha256;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"s3_acl_subresource",
-		"GET /mybucket/%C3%A9t%C3%A9.txt?acl HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=42b87e835af0dcca9d2949bdcc38f0ed66b102e2f6f8ba7a7fd7a586b9a3a717\r\n"
-		"\r\n",
-		"test",
-		1,
-		1,
-		"GET\n"
-		"/mybucket/%C3%A9t%C3%A9.txt\n"
-		"acl=\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-content-sha256;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"s3_presigned_get_token",
-		"GET /mybucket/dir/a%20b%2Bc.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Security-Token=FQoG%2Babc%2Fdef%3D%3D&X-Amz-Signature=ff6daabc55feec587ac36680e87f755983677d3cb51c4e3fbc438f620cc315b3 HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"\r\n",
-		"test",
-		1,
-		1,
-		"GET\n"
-		"/mybucket/dir/a%20b%2Bc.txt\n"
-		"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=3600&X-Amz-Security-Token=FQoG%2Babc%2Fdef%3D%3D&X-Amz-SignedHeaders=host\n"
-		"host:127.0.0.1:4566\n"
-		"\n"
-		"host\n"
-		"UNSIGNED-PAYLOAD",
-	},
-	{
-		"s3_presigned_get_params",
-		"GET /mybucket/k?versionId=abc&response-content-disposition=attachment%3B%20filename%3D%22x.txt%22&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&X-Amz-Signature=85879c64c117792530762373cfa937c729ec359ecd95e9055fcfd1660a7cd656 HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"\r\n",
-		"test",
-		1,
-		1,
-		"GET\n"
-		"/mybucket/k\n"
-		"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22x.txt%22&versionId=abc\n"
-		"host:127.0.0.1:4566\n"
-		"\n"
-		"host\n"
-		"UNSIGNED-PAYLOAD",
-	},
-	{
-		"sts_presigned_eks",
-		"GET /?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=537855911f68b00aef034a40f330d5d6fa87b379823e152a23d386d5a62b1ad7 HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"x-k8s-aws-id: my-cluster\r\n"
-		"\r\n",
-		"test",
-		0,
-		1,
-		"GET\n"
-		"/\n"
-		"Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id\n"
-		"host:127.0.0.1:4566\n"
-		"x-k8s-aws-id:my-cluster\n"
-		"\n"
-		"host;x-k8s-aws-id\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"cloudfront_double_encoding",
-		"POST /2020-05-31/distribution/E%2F123/invalidation HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/cloudfront/aws4_request, SignedHeaders=host;x-amz-date, Signature=b388230c0448b3fc2522668f5389b0fde75831d5017a3b1ae19d0beb659c93b8\r\n"
-		"Content-Length: 20\r\n"
-		"\r\n"
-		"<InvalidationBatch/>",
-		"test",
-		0,
-		1,
-		"POST\n"
-		"/2020-05-31/distribution/E%252F123/invalidation\n"
-		"\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-date\n"
-		"b2c2b157b8be4a8484ed7c5cc9c0983a425366fd72a55dfbd07beff259cd1171",
-	},
-	{
-		"lambda_dot_segments",
-		"GET /a/./b/../c//d/ HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=bb6c9fa40525842c8a52a9b80e36049920b3377c8a597598b43a4ce352342c75\r\n"
-		"\r\n",
-		"test",
-		0,
-		1,
-		"GET\n"
-		"/a/c/d/\n"
-		"\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"json_trimall_repeated",
-		"POST / HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Target: secretsmanager.ListSecrets\r\n"
-		"Content-Type: application/x-amz-json-1.1\r\n"
-		"X-Amz-Meta-Spaces: a   b \t c\r\n"
-		"X-Amz-Foo: 1\r\n"
-		"X-Amz-Foo: 2\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/secretsmanager/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-foo;x-amz-meta-spaces;x-amz-target, Signature=82e6274061afbd445aa71e32ca56a5d0b554f33b66b7a91e6db79efccf8b0ce8\r\n"
-		"Content-Length: 2\r\n"
-		"\r\n"
-		"{}",
-		"test",
-		0,
-		1,
-		"POST\n"
-		"/\n"
-		"\n"
-		"content-type:application/x-amz-json-1.1\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-date:20261122T040544Z\n"
-		"x-amz-foo:1,2\n"
-		"x-amz-meta-spaces:a b c\n"
-		"x-amz-target:secretsmanager.ListSecrets\n"
-		"\n"
-		"content-type;host;x-amz-date;x-amz-foo;x-amz-meta-spaces;x-amz-target\n"
-		"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-	},
-	{
-		"query_date_header",
-		"POST / HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
-		"Date: Sun, 22 Nov 2026 04:05:44 -0000\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/sts/aws4_request, SignedHeaders=content-type;date;host, Signature=60d27ce6c6acaa61af18f044d52d8a5c79bc1b8ac337157c3992858ba3c443d8\r\n"
-		"Content-Length: 43\r\n"
-		"\r\n"
-		"Action=GetCallerIdentity&Version=2011-06-15",
-		"test",
-		0,
-		1,
-		"POST\n"
-		"/\n"
-		"\n"
-		"content-type:application/x-www-form-urlencoded; charset=utf-8\n"
-		"date:Sun, 22 Nov 2026 04:05:44 -0000\n"
-		"host:127.0.0.1:4566\n"
-		"\n"
-		"content-type;date;host\n"
-		"ab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843",
-	},
-	{
-		"json_session_token",
-		"POST / HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Target: TrentService.ListKeys\r\n"
-		"Content-Type: application/x-amz-json-1.1\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Security-Token: IQoJb3JpZ2luX2VjE+/==\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261122/eu-west-3/kms/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=8dc74663eb58f6074d284727b6fb68d1bd37db28414b08ebf93c4e4e8469b955\r\n"
-		"Content-Length: 2\r\n"
-		"\r\n"
-		"{}",
-		"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-		0,
-		1,
-		"POST\n"
-		"/\n"
-		"\n"
-		"content-type:application/x-amz-json-1.1\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-date:20261122T040544Z\n"
-		"x-amz-security-token:IQoJb3JpZ2luX2VjE+/==\n"
-		"x-amz-target:TrentService.ListKeys\n"
-		"\n"
-		"content-type;host;x-amz-date;x-amz-security-token;x-amz-target\n"
-		"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-	},
-	{
-		"s3_query_specials",
-		"GET /mybucket?prefix=a%20b%2Bc%26d%3De%2F~&marker=%C3%A9&max-keys=5 HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=727cc73cda4ee2bcc206a9f07bafba01b7e4fee87fa87fd892248a26240515e9\r\n"
-		"\r\n",
-		"test",
-		1,
-		1,
-		"GET\n"
-		"/mybucket\n"
-		"marker=%C3%A9&max-keys=5&prefix=a%20b%2Bc%26d%3De%2F~\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-content-sha256;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"s3_query_as_sent",
-		"GET /mybucket?prefix=a/b%7E&x=%2f HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=0cc347d1366da5da90dc272b9e46c14174080752dbe9b03adfbd3e2e5d1ceeb2\r\n"
-		"\r\n",
-		"test",
-		1,
-		0,
-		"GET\n"
-		"/mybucket\n"
-		"prefix=a/b%7E&x=%2f\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-content-sha256;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"s3_query_as_sent_equals",
-		"GET /mybucket?x=a=b HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=fcba30e75abb82c7ee60c01a407f0018e3a1d67358b96da01f5f22f0f8b12b5e\r\n"
-		"\r\n",
-		"test",
-		1,
-		0,
-		"GET\n"
-		"/mybucket\n"
-		"x=a=b\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-content-sha256;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"go_raw_path",
-		"GET /a/./b/../c//d/ HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"X-Amz-Date: 20261122T040544Z\r\n"
-		"Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261122/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=e5b2603c7f1fdd49e44952e1473cbe5428f62f8a39af271dab40fc9ea8b160b2\r\n"
-		"\r\n",
-		"test",
-		0,
-		0,
-		"GET\n"
-		"/a/./b/../c//d/\n"
-		"\n"
-		"host:127.0.0.1:4566\n"
-		"x-amz-date:20261122T040544Z\n"
-		"\n"
-		"host;x-amz-date\n"
-		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	},
-	{
-		"presigned_unsigned_payload",
-		"GET /?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=e3b60ed8dd5e2023930c9ec2505b50714645c5917c06a923e88a286528b07c49 HTTP/1.1\r\n"
-		"Host: 127.0.0.1:4566\r\n"
-		"\r\n",
-		"test",
-		0,
-		0,
-		"GET\n"
-		"/\n"
-		"Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host\n"
-		"host:127.0.0.1:4566\n"
-		"\n"
-		"host\n"
-		"UNSIGNED-PAYLOAD",
-	},
+    {
+	"s3_put_key_with_space_plus",
+	"PUT /mybucket/dir/a%20b%2Bc.txt HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"Content-Type: text/plain\r\n"
+	"x-amz-meta-k: v\r\n"
+	"Content-MD5: sZRqySSS0jR8YjW00mERhA==\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Content-SHA256: 5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, "
+	"SignedHeaders=content-md5;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-k, "
+	"Signature=b67016a079754f8145acdc33bf06b7b7f1347034ce9fa5c3a1bb824b215cd444\r\n"
+	"Content-Length: 6\r\n"
+	"\r\n"
+	"hello\n",
+	"test",
+	1,
+	1,
+	"PUT\n"
+	"/mybucket/dir/a%20b%2Bc.txt\n"
+	"\n"
+	"content-md5:sZRqySSS0jR8YjW00mERhA==\n"
+	"content-type:text/plain\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-content-sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03\n"
+	"x-amz-date:20261122T040544Z\n"
+	"x-amz-meta-k:v\n"
+	"\n"
+	"content-md5;content-type;host;x-amz-content-sha256;x-amz-date;x-amz-meta-k\n"
+	"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
+    },
+    {
+	"s3_list_objects_v2",
+	"GET /mybucket?list-type=2&prefix=some%2Fprefix%2F&delimiter=%2F&encoding-type=url "
+	"HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, "
+	"SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+	"Signature=c48019259d334a6b8bcefef8a50214fe9e89d1db8f72831c8231d80fa72aab5e\r\n"
+	"\r\n",
+	"test",
+	1,
+	1,
+	"GET\n"
+	"/mybucket\n"
+	"delimiter=%2F&encoding-type=url&list-type=2&prefix=some%2Fprefix%2F\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-content-sha256;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"s3_acl_subresource",
+	"GET /mybucket/%C3%A9t%C3%A9.txt?acl HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, "
+	"SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+	"Signature=42b87e835af0dcca9d2949bdcc38f0ed66b102e2f6f8ba7a7fd7a586b9a3a717\r\n"
+	"\r\n",
+	"test",
+	1,
+	1,
+	"GET\n"
+	"/mybucket/%C3%A9t%C3%A9.txt\n"
+	"acl=\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-content-sha256;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"s3_presigned_get_token",
+	"GET "
+	"/mybucket/dir/"
+	"a%20b%2Bc.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%"
+	"2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=3600&X-Amz-"
+	"SignedHeaders=host&X-Amz-Security-Token=FQoG%2Babc%2Fdef%3D%3D&X-Amz-Signature="
+	"ff6daabc55feec587ac36680e87f755983677d3cb51c4e3fbc438f620cc315b3 HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"\r\n",
+	"test",
+	1,
+	1,
+	"GET\n"
+	"/mybucket/dir/a%20b%2Bc.txt\n"
+	"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%"
+	"2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=3600&X-Amz-Security-Token=FQoG%"
+	"2Babc%2Fdef%3D%3D&X-Amz-SignedHeaders=host\n"
+	"host:127.0.0.1:4566\n"
+	"\n"
+	"host\n"
+	"UNSIGNED-PAYLOAD",
+    },
+    {
+	"s3_presigned_get_params",
+	"GET "
+	"/mybucket/"
+	"k?versionId=abc&response-content-disposition=attachment%3B%20filename%3D%22x.txt%22&X-Amz-"
+	"Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%"
+	"2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&"
+	"X-Amz-Signature=85879c64c117792530762373cfa937c729ec359ecd95e9055fcfd1660a7cd656 "
+	"HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"\r\n",
+	"test",
+	1,
+	1,
+	"GET\n"
+	"/mybucket/k\n"
+	"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fs3%"
+	"2Faws4_request&X-Amz-Date=20261122T040544Z&X-Amz-Expires=604800&X-Amz-SignedHeaders=host&"
+	"response-content-disposition=attachment%3B%20filename%3D%22x.txt%22&versionId=abc\n"
+	"host:127.0.0.1:4566\n"
+	"\n"
+	"host\n"
+	"UNSIGNED-PAYLOAD",
+    },
+    {
+	"sts_presigned_eks",
+	"GET "
+	"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+	"Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date="
+	"20261122T040544Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature="
+	"537855911f68b00aef034a40f330d5d6fa87b379823e152a23d386d5a62b1ad7 HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"x-k8s-aws-id: my-cluster\r\n"
+	"\r\n",
+	"test",
+	0,
+	1,
+	"GET\n"
+	"/\n"
+	"Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+	"Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date="
+	"20261122T040544Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id\n"
+	"host:127.0.0.1:4566\n"
+	"x-k8s-aws-id:my-cluster\n"
+	"\n"
+	"host;x-k8s-aws-id\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"cloudfront_double_encoding",
+	"POST /2020-05-31/distribution/E%2F123/invalidation HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/cloudfront/aws4_request, "
+	"SignedHeaders=host;x-amz-date, "
+	"Signature=b388230c0448b3fc2522668f5389b0fde75831d5017a3b1ae19d0beb659c93b8\r\n"
+	"Content-Length: 20\r\n"
+	"\r\n"
+	"<InvalidationBatch/>",
+	"test",
+	0,
+	1,
+	"POST\n"
+	"/2020-05-31/distribution/E%252F123/invalidation\n"
+	"\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-date\n"
+	"b2c2b157b8be4a8484ed7c5cc9c0983a425366fd72a55dfbd07beff259cd1171",
+    },
+    {
+	"lambda_dot_segments",
+	"GET /a/./b/../c//d/ HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/lambda/aws4_request, "
+	"SignedHeaders=host;x-amz-date, "
+	"Signature=bb6c9fa40525842c8a52a9b80e36049920b3377c8a597598b43a4ce352342c75\r\n"
+	"\r\n",
+	"test",
+	0,
+	1,
+	"GET\n"
+	"/a/c/d/\n"
+	"\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"json_trimall_repeated",
+	"POST / HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Target: secretsmanager.ListSecrets\r\n"
+	"Content-Type: application/x-amz-json-1.1\r\n"
+	"X-Amz-Meta-Spaces: a   b \t c\r\n"
+	"X-Amz-Foo: 1\r\n"
+	"X-Amz-Foo: 2\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/secretsmanager/aws4_request, "
+	"SignedHeaders=content-type;host;x-amz-date;x-amz-foo;x-amz-meta-spaces;x-amz-target, "
+	"Signature=82e6274061afbd445aa71e32ca56a5d0b554f33b66b7a91e6db79efccf8b0ce8\r\n"
+	"Content-Length: 2\r\n"
+	"\r\n"
+	"{}",
+	"test",
+	0,
+	1,
+	"POST\n"
+	"/\n"
+	"\n"
+	"content-type:application/x-amz-json-1.1\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-date:20261122T040544Z\n"
+	"x-amz-foo:1,2\n"
+	"x-amz-meta-spaces:a b c\n"
+	"x-amz-target:secretsmanager.ListSecrets\n"
+	"\n"
+	"content-type;host;x-amz-date;x-amz-foo;x-amz-meta-spaces;x-amz-target\n"
+	"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    },
+    {
+	"query_date_header",
+	"POST / HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+	"Date: Sun, 22 Nov 2026 04:05:44 -0000\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/sts/aws4_request, "
+	"SignedHeaders=content-type;date;host, "
+	"Signature=60d27ce6c6acaa61af18f044d52d8a5c79bc1b8ac337157c3992858ba3c443d8\r\n"
+	"Content-Length: 43\r\n"
+	"\r\n"
+	"Action=GetCallerIdentity&Version=2011-06-15",
+	"test",
+	0,
+	1,
+	"POST\n"
+	"/\n"
+	"\n"
+	"content-type:application/x-www-form-urlencoded; charset=utf-8\n"
+	"date:Sun, 22 Nov 2026 04:05:44 -0000\n"
+	"host:127.0.0.1:4566\n"
+	"\n"
+	"content-type;date;host\n"
+	"ab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843",
+    },
+    {
+	"json_session_token",
+	"POST / HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Target: TrentService.ListKeys\r\n"
+	"Content-Type: application/x-amz-json-1.1\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Security-Token: IQoJb3JpZ2luX2VjE+/==\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=ASIAEXAMPLE/20261122/eu-west-3/kms/aws4_request, "
+	"SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, "
+	"Signature=8dc74663eb58f6074d284727b6fb68d1bd37db28414b08ebf93c4e4e8469b955\r\n"
+	"Content-Length: 2\r\n"
+	"\r\n"
+	"{}",
+	"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+	0,
+	1,
+	"POST\n"
+	"/\n"
+	"\n"
+	"content-type:application/x-amz-json-1.1\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-date:20261122T040544Z\n"
+	"x-amz-security-token:IQoJb3JpZ2luX2VjE+/==\n"
+	"x-amz-target:TrentService.ListKeys\n"
+	"\n"
+	"content-type;host;x-amz-date;x-amz-security-token;x-amz-target\n"
+	"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    },
+    {
+	"s3_query_specials",
+	"GET /mybucket?prefix=a%20b%2Bc%26d%3De%2F~&marker=%C3%A9&max-keys=5 HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, "
+	"SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+	"Signature=727cc73cda4ee2bcc206a9f07bafba01b7e4fee87fa87fd892248a26240515e9\r\n"
+	"\r\n",
+	"test",
+	1,
+	1,
+	"GET\n"
+	"/mybucket\n"
+	"marker=%C3%A9&max-keys=5&prefix=a%20b%2Bc%26d%3De%2F~\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-content-sha256;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"s3_query_as_sent",
+	"GET /mybucket?prefix=a/b%7E&x=%2f HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, "
+	"SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+	"Signature=0cc347d1366da5da90dc272b9e46c14174080752dbe9b03adfbd3e2e5d1ceeb2\r\n"
+	"\r\n",
+	"test",
+	1,
+	0,
+	"GET\n"
+	"/mybucket\n"
+	"prefix=a/b%7E&x=%2f\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-content-sha256;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"s3_query_as_sent_equals",
+	"GET /mybucket?x=a=b HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"X-Amz-Content-SHA256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/s3/aws4_request, "
+	"SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+	"Signature=fcba30e75abb82c7ee60c01a407f0018e3a1d67358b96da01f5f22f0f8b12b5e\r\n"
+	"\r\n",
+	"test",
+	1,
+	0,
+	"GET\n"
+	"/mybucket\n"
+	"x=a=b\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-content-sha256;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"go_raw_path",
+	"GET /a/./b/../c//d/ HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"X-Amz-Date: 20261122T040544Z\r\n"
+	"Authorization: AWS4-HMAC-SHA256 "
+	"Credential=AKIDEXAMPLE/20261122/us-east-1/lambda/aws4_request, "
+	"SignedHeaders=host;x-amz-date, "
+	"Signature=e5b2603c7f1fdd49e44952e1473cbe5428f62f8a39af271dab40fc9ea8b160b2\r\n"
+	"\r\n",
+	"test",
+	0,
+	0,
+	"GET\n"
+	"/a/./b/../c//d/\n"
+	"\n"
+	"host:127.0.0.1:4566\n"
+	"x-amz-date:20261122T040544Z\n"
+	"\n"
+	"host;x-amz-date\n"
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    },
+    {
+	"presigned_unsigned_payload",
+	"GET "
+	"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+	"Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date="
+	"20261122T040544Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature="
+	"e3b60ed8dd5e2023930c9ec2505b50714645c5917c06a923e88a286528b07c49 HTTP/1.1\r\n"
+	"Host: 127.0.0.1:4566\r\n"
+	"\r\n",
+	"test",
+	0,
+	0,
+	"GET\n"
+	"/\n"
+	"Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+	"Credential=AKIDEXAMPLE%2F20261122%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date="
+	"20261122T040544Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host\n"
+	"host:127.0.0.1:4566\n"
+	"\n"
+	"host\n"
+	"UNSIGNED-PAYLOAD",
+    },
 };
 
 static const char *sts_capture(void)
@@ -1305,6 +1369,7 @@ TEST(sigv4_parse_header_accepts)
 	    "AWS4-HMAC-SHA256 " CRED "," SH "," SIG,
 	    "AWS4-HMAC-SHA256 " SIG ", " CRED ", " SH,
 	    "AWS4-HMAC-SHA256 " SH "," SIG ",   " CRED,
+	    "AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;X-Amz-Date, " SIG,
 	    "  AWS4-HMAC-SHA256   " CRED " ,\t" SH " , " SIG "  ",
 	};
 	for (size_t i = 0; i < FB_ARRAY_LEN(ok); i++) {
@@ -1315,7 +1380,7 @@ TEST(sigv4_parse_header_accepts)
 			continue;
 		CHECK(str_eq_c(a.access_key, "AKID") && str_eq_c(a.date, "20261122") &&
 		      str_eq_c(a.region, "us-east-1") && str_eq_c(a.service, "sts") &&
-		      str_eq_c(a.signed_headers, "host;x-amz-date") && a.signature.n == 64 &&
+		      str_case_eq_c(a.signed_headers, "host;x-amz-date") && a.signature.n == 64 &&
 		      !a.presigned && a.expires_s == -1 && a.amz_date.n == 0);
 	}
 }
@@ -1372,6 +1437,11 @@ TEST(sigv4_parse_header_rejects)
 	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=a;;host, " SIG, SIGV4_ERR_MALFORMED},
 	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host x, " SIG, SIGV4_ERR_MALFORMED},
 	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host:x, " SIG, SIGV4_ERR_MALFORMED},
+	    /* SDKs sort SignedHeaders; repeats would multiply the canonical request */
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=x-amz-date;host, " SIG, SIGV4_ERR_MALFORMED},
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;host, " SIG, SIGV4_ERR_MALFORMED},
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=a;host;a, " SIG, SIGV4_ERR_MALFORMED},
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;HOST, " SIG, SIGV4_ERR_MALFORMED},
 	    {"AWS4-HMAC-SHA256 " CRED ", " SH ", Signature=", SIGV4_ERR_MALFORMED},
 	    {"AWS4-HMAC-SHA256 " CRED ", " SH
 	     ", Signature=5c398cfa536d72096501488befaefbb7df45174c8d8f7120efd32305c7c252f",
@@ -1559,4 +1629,28 @@ TEST(sigv4_strerror_names_every_error)
 	for (int e = SIGV4_ERR_HOST_UNSIGNED; e <= 0; e++)
 		CHECK(strcmp(sigv4_strerror(e), "unknown sigv4 error") != 0);
 	CHECK_STREQ(sigv4_strerror(-1000), "unknown sigv4 error");
+}
+
+TEST(sigv4_verify_after_parse_header_only)
+{
+	/* without sigv4_parse_request, verify finds X-Amz-Date itself */
+	static struct wire w;
+	struct sigv4_auth a;
+	const char *sts = sts_capture();
+	int64_t t = capture_time(sts);
+	CHECK(wire_parse(sts, &w) == 0);
+	const struct http_header *authz = NULL;
+	for (size_t i = 0; i < w.req.nheaders; i++)
+		if (str_case_eq_c(w.headers[i].name, "authorization"))
+			authz = &w.headers[i];
+	CHECK(authz && sigv4_parse_header(authz->value, &a) == 0);
+	CHECK(a.amz_date.n == 0);
+	CHECK(sigv4_verify(cache(), &w.req, &a, "test", 4, t) == 0);
+	/* an explicit payload hash is used as given */
+	w.req.payload_hash =
+	    STR_LIT("ab821ae955788b0e33ebd34c208442ccfc2d406e2edc5e7a39bd6458fbb4f843");
+	w.req.body = STR_LIT("ignored");
+	CHECK(sigv4_verify(cache(), &w.req, &a, "test", 4, t) == 0);
+	w.req.payload_hash = STR_LIT("UNSIGNED-PAYLOAD");
+	CHECK(sigv4_verify(cache(), &w.req, &a, "test", 4, t) == SIGV4_ERR_MISMATCH);
 }

@@ -84,8 +84,10 @@ int sm_parse_arn(struct arena *a, const char *secret_id, const char **region,
 		return -1;
 	const char *f[6], *p = secret_id;
 	size_t len[6];
+	/* six ':'-terminated fields; the resource name after "secret:" may
+	 * hold anything but a colon */
 	for (int i = 0; i < 6; i++) {
-		const char *e = i < 5 ? strchr(p, ':') : p + strlen(p);
+		const char *e = strchr(p, ':');
 		if (!e)
 			return -1;
 		f[i] = p;

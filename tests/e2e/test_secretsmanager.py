@@ -1,0 +1,470 @@
+#!/usr/bin/python3
+"""test_secretsmanager.py - Secrets Manager end to end, through Debian's aws
+CLI v2 (including the seed runbook's exact commands, piped to jq) and boto3.
+
+Covers every operation fogbank implements and their error paths, the
+AWSCURRENT/AWSPREVIOUS label rotation, partial ARNs, customer KMS keys,
+deletion windows and the purge, durability across kill -9 right after a
+write, and that no secret value ever reaches the data dir in plaintext.
+"""
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+from lib import expect_error  # noqa: E402
+
+
+def sh(fb, script):
+    """Runs a shell pipeline in which `aws` is Debian's CLI v2 pointed at
+    this fogbank, so runbook lines can be used verbatim. Returns stdout."""
+    prelude = 'aws() { /usr/bin/aws --endpoint-url %s "$@"; }\n' % fb.endpoint
+    p = subprocess.run(["/bin/sh", "-c", prelude + script], capture_output=True, text=True,
+                       env=lib._cli_env("test", "test", "us-east-1"), timeout=120)
+    assert p.returncode == 0, "%s failed: %s" % (script, p.stderr)
+    return p.stdout
+
+
+def sm(fb, region="us-east-1"):
+    return fb.client("secretsmanager", region=region)
+
+
+def create(fb, name, value="v", **kw):
+    return sm(fb).create_secret(Name=name, SecretString=value, **kw)
+
+
+def test_runbook_create_get_jq(fb):
+    out = fb.aws("secretsmanager", "create-secret", "--name", "prod/db",
+                 "--secret-string", '{"username":"admin","password":"hunter2"}')
+    assert out["Name"] == "prod/db" and out["ARN"].startswith(
+        "arn:aws:secretsmanager:us-east-1:") and ":secret:prod/db-" in out["ARN"]
+    assert len(out["ARN"].rsplit("-", 1)[1]) == 6 and len(out["VersionId"]) == 36
+    pw = sh(fb, "aws secretsmanager get-secret-value --secret-id prod/db --query SecretString "
+                "--output text | jq -r .password")
+    assert pw.strip() == "hunter2"
+    sh(fb, "aws secretsmanager update-secret --secret-id prod/db --secret-string "
+           "'{\"username\":\"admin\",\"password\":\"s3cret-2\"}'")
+    pw = sh(fb, "aws secretsmanager get-secret-value --secret-id prod/db --query SecretString "
+                "--output text | jq -r .password")
+    assert pw.strip() == "s3cret-2"
+    prev = fb.aws("secretsmanager", "get-secret-value", "--secret-id", "prod/db",
+                  "--version-stage", "AWSPREVIOUS")
+    assert json.loads(prev["SecretString"])["password"] == "hunter2"
+    assert prev["VersionStages"] == ["AWSPREVIOUS"]
+
+
+def test_get_by_full_and_partial_arn(fb):
+    arn = create(fb, "app/api-key", "k-123")["ARN"]
+    partial = arn.rsplit("-", 1)[0]
+    for sid in ("app/api-key", arn, partial):
+        v = fb.aws("secretsmanager", "get-secret-value", "--secret-id", sid)
+        assert v["SecretString"] == "k-123" and v["ARN"] == arn, sid
+        assert fb.aws("secretsmanager", "describe-secret", "--secret-id", sid)["ARN"] == arn
+    expect_error("ResourceNotFoundException", fb.aws, "secretsmanager", "get-secret-value",
+                 "--secret-id", arn[:-1] + ("x" if arn[-1] != "x" else "y"))
+    other_region = arn.replace("us-east-1", "us-west-2")
+    expect_error("ResourceNotFoundException", sm(fb).get_secret_value, SecretId=other_region)
+
+
+def test_missing_secret(fb):
+    e = expect_error("ResourceNotFoundException", fb.aws, "secretsmanager", "get-secret-value",
+                     "--secret-id", "does/not/exist")
+    assert "Secrets Manager can't find the specified secret." in e.message
+    c = sm(fb)
+    for op in (c.describe_secret, c.delete_secret, c.restore_secret, c.get_resource_policy,
+               c.list_secret_version_ids):
+        expect_error("ResourceNotFoundException", op, SecretId="nope")
+    expect_error("ResourceNotFoundException", c.put_secret_value, SecretId="nope", SecretString="x")
+
+
+def test_binary_secret(fb):
+    c = sm(fb)
+    c.create_secret(Name="bin", SecretBinary=b"\x00\xffbytes")
+    v = c.get_secret_value(SecretId="bin")
+    assert v["SecretBinary"] == b"\x00\xffbytes" and "SecretString" not in v
+    expect_error("InvalidParameterException", c.create_secret, Name="both", SecretString="a",
+                 SecretBinary=b"b")
+
+
+def test_create_errors(fb):
+    c = sm(fb)
+    create(fb, "dup")
+    e = expect_error("ResourceExistsException", c.create_secret, Name="dup", SecretString="x")
+    assert "already exists" in str(e)
+    expect_error("ValidationException", c.create_secret, Name="bad name!", SecretString="x")
+    expect_error("EncryptionFailure", c.create_secret, Name="badkey", SecretString="x",
+                 KmsKeyId="alias/no-such-key")
+    expect_error("ResourceNotFoundException", c.describe_secret, SecretId="badkey")
+
+
+def test_create_without_value(fb):
+    c = sm(fb)
+    r = c.create_secret(Name="empty-for-now", Description="later")
+    assert "VersionId" not in r
+    e = expect_error("ResourceNotFoundException", c.get_secret_value, SecretId="empty-for-now")
+    assert "staging label: AWSCURRENT" in str(e)
+    d = c.describe_secret(SecretId="empty-for-now")
+    assert "VersionIdsToStages" not in d and d["Description"] == "later"
+    r = c.put_secret_value(SecretId="empty-for-now", SecretString="now")
+    assert r["VersionStages"] == ["AWSCURRENT"]
+    assert c.get_secret_value(SecretId="empty-for-now")["SecretString"] == "now"
+
+
+def test_create_idempotent_token(fb):
+    c = sm(fb)
+    tok = "11111111-2222-3333-4444-555555555555"
+    a = c.create_secret(Name="idem", SecretString="same", ClientRequestToken=tok)
+    b = c.create_secret(Name="idem", SecretString="same", ClientRequestToken=tok)
+    assert a["ARN"] == b["ARN"] and a["VersionId"] == b["VersionId"] == tok
+    expect_error("ResourceExistsException", c.create_secret, Name="idem", SecretString="other",
+                 ClientRequestToken=tok)
+
+
+def test_put_secret_value_rotation(fb):
+    c = sm(fb)
+    v1 = create(fb, "rot", "one")["VersionId"]
+    v2 = fb.aws("secretsmanager", "put-secret-value", "--secret-id", "rot",
+                "--secret-string", "two")
+    assert v2["VersionStages"] == ["AWSCURRENT"] and v2["Name"] == "rot"
+    v2 = v2["VersionId"]
+    stages = c.describe_secret(SecretId="rot")["VersionIdsToStages"]
+    assert stages == {v1: ["AWSPREVIOUS"], v2: ["AWSCURRENT"]}
+    v3 = c.put_secret_value(SecretId="rot", SecretString="three")["VersionId"]
+    stages = c.describe_secret(SecretId="rot")["VersionIdsToStages"]
+    assert stages == {v2: ["AWSPREVIOUS"], v3: ["AWSCURRENT"]}
+    assert c.get_secret_value(SecretId="rot")["SecretString"] == "three"
+    assert c.get_secret_value(SecretId="rot", VersionStage="AWSPREVIOUS")["SecretString"] == "two"
+    old = c.get_secret_value(SecretId="rot", VersionId=v1)
+    assert old["SecretString"] == "one" and "VersionStages" not in old or old["VersionStages"] == []
+    expect_error("InvalidRequestException", c.get_secret_value, SecretId="rot", VersionId=v3,
+                 VersionStage="AWSPREVIOUS")
+    expect_error("ResourceNotFoundException", c.get_secret_value, SecretId="rot",
+                 VersionStage="NOPE")
+    # v1 has no label left: deprecated, listed only on request
+    ids = [v["VersionId"] for v in c.list_secret_version_ids(SecretId="rot")["Versions"]]
+    assert sorted(ids) == sorted([v2, v3])
+    allv = c.list_secret_version_ids(SecretId="rot", IncludeDeprecated=True)["Versions"]
+    assert sorted(v["VersionId"] for v in allv) == sorted([v1, v2, v3])
+    for v in allv:
+        assert v["KmsKeyIds"] == ["DefaultEncryptionKey"] and "CreatedDate" in v
+    page = c.list_secret_version_ids(SecretId="rot", IncludeDeprecated=True, MaxResults=2)
+    assert len(page["Versions"]) == 2 and "NextToken" in page
+    rest = c.list_secret_version_ids(SecretId="rot", IncludeDeprecated=True, MaxResults=2,
+                                     NextToken=page["NextToken"])
+    assert len(rest["Versions"]) == 1 and "NextToken" not in rest
+
+
+def test_put_idempotency_and_errors(fb):
+    c = sm(fb)
+    create(fb, "idem-put", "a")
+    tok = "abcdefab-1234-4234-8234-abcdefabcdef"
+    r1 = c.put_secret_value(SecretId="idem-put", SecretString="b", ClientRequestToken=tok)
+    r2 = c.put_secret_value(SecretId="idem-put", SecretString="b", ClientRequestToken=tok)
+    assert r1["VersionId"] == r2["VersionId"] == tok
+    assert len(c.list_secret_version_ids(SecretId="idem-put", IncludeDeprecated=True)["Versions"]) == 2
+    expect_error("ResourceExistsException", c.put_secret_value, SecretId="idem-put",
+                 SecretString="different", ClientRequestToken=tok)
+    expect_error("InvalidParameterException", c.put_secret_value, SecretId="idem-put",
+                 SecretString="x", SecretBinary=b"y")
+    expect_error("InvalidRequestException", c.put_secret_value, SecretId="idem-put")
+    assert c.get_secret_value(SecretId="idem-put")["SecretString"] == "b"
+
+
+def test_put_custom_stage(fb):
+    c = sm(fb)
+    v1 = create(fb, "staged", "live")["VersionId"]
+    v2 = c.put_secret_value(SecretId="staged", SecretString="candidate",
+                            VersionStages=["STAGING"])["VersionId"]
+    assert c.get_secret_value(SecretId="staged")["SecretString"] == "live"
+    assert c.get_secret_value(SecretId="staged", VersionStage="STAGING")["SecretString"] == "candidate"
+    assert c.describe_secret(SecretId="staged")["VersionIdsToStages"] == {
+        v1: ["AWSCURRENT"], v2: ["STAGING"]}
+
+
+def test_update_secret_version_stage(fb):
+    c = sm(fb)
+    v1 = create(fb, "uvs", "one")["VersionId"]
+    v2 = c.put_secret_value(SecretId="uvs", SecretString="two")["VersionId"]
+    e = expect_error("InvalidParameterException", c.update_secret_version_stage, SecretId="uvs",
+                     VersionStage="AWSCURRENT", MoveToVersionId=v1)
+    assert "RemoveFromVersionId" in str(e)
+    # roll back: AWSCURRENT to v1, AWSPREVIOUS follows to v2
+    fb.aws("secretsmanager", "update-secret-version-stage", "--secret-id", "uvs",
+           "--version-stage", "AWSCURRENT", "--move-to-version-id", v1,
+           "--remove-from-version-id", v2)
+    assert c.get_secret_value(SecretId="uvs")["SecretString"] == "one"
+    assert c.describe_secret(SecretId="uvs")["VersionIdsToStages"] == {
+        v1: ["AWSCURRENT"], v2: ["AWSPREVIOUS"]}
+    # custom labels attach and detach
+    c.update_secret_version_stage(SecretId="uvs", VersionStage="BLUE", MoveToVersionId=v2)
+    assert c.get_secret_value(SecretId="uvs", VersionStage="BLUE")["SecretString"] == "two"
+    c.update_secret_version_stage(SecretId="uvs", VersionStage="BLUE", RemoveFromVersionId=v2)
+    expect_error("ResourceNotFoundException", c.get_secret_value, SecretId="uvs", VersionStage="BLUE")
+    expect_error("InvalidParameterException", c.update_secret_version_stage, SecretId="uvs",
+                 VersionStage="AWSCURRENT", RemoveFromVersionId=v1)
+    expect_error("InvalidParameterException", c.update_secret_version_stage, SecretId="uvs",
+                 VersionStage="X", MoveToVersionId="00000000-0000-0000-0000-000000000000")
+
+
+def test_describe_secret(fb):
+    c = sm(fb)
+    r = c.create_secret(Name="desc", SecretString="x", Description="the db",
+                        Tags=[{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}])
+    d = fb.aws("secretsmanager", "describe-secret", "--secret-id", "desc")
+    assert d["ARN"] == r["ARN"] and d["Name"] == "desc" and d["Description"] == "the db"
+    assert d["RotationEnabled"] is False and "KmsKeyId" not in d and "DeletedDate" not in d
+    assert d["Tags"] == [{"Key": "env", "Value": "prod"}, {"Key": "team", "Value": "core"}]
+    assert d["VersionIdsToStages"] == {r["VersionId"]: ["AWSCURRENT"]}
+    assert "CreatedDate" in d and "LastChangedDate" in d
+    c.get_secret_value(SecretId="desc")
+    assert "LastAccessedDate" in c.describe_secret(SecretId="desc")
+
+
+def test_customer_kms_key(fb):
+    c, kms = sm(fb), fb.client("kms")
+    key = kms.create_key(Description="for secrets")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/secrets", TargetKeyId=key["KeyId"])
+    c.create_secret(Name="cmk", SecretString="under cmk", KmsKeyId="alias/secrets")
+    d = c.describe_secret(SecretId="cmk")
+    assert d["KmsKeyId"] == "alias/secrets"
+    vers = c.list_secret_version_ids(SecretId="cmk")["Versions"]
+    assert vers[0]["KmsKeyIds"] == [key["Arn"]]
+    kms.disable_key(KeyId=key["KeyId"])
+    expect_error("DecryptionFailure", c.get_secret_value, SecretId="cmk")
+    expect_error("EncryptionFailure", c.put_secret_value, SecretId="cmk", SecretString="new")
+    kms.enable_key(KeyId=key["KeyId"])
+    assert c.get_secret_value(SecretId="cmk")["SecretString"] == "under cmk"
+
+
+def test_update_secret_description_and_key(fb):
+    c, kms = sm(fb), fb.client("kms")
+    create(fb, "upd", "keep me")
+    r = c.update_secret(SecretId="upd", Description="new desc")
+    assert "VersionId" not in r
+    assert c.describe_secret(SecretId="upd")["Description"] == "new desc"
+    k2 = kms.create_key()["KeyMetadata"]
+    c.update_secret(SecretId="upd", KmsKeyId=k2["KeyId"])
+    assert c.describe_secret(SecretId="upd")["KmsKeyId"] == k2["KeyId"]
+    # the current value was re-encrypted under the new key
+    v = c.list_secret_version_ids(SecretId="upd")["Versions"][0]
+    assert v["KmsKeyIds"] == [k2["Arn"]]
+    assert c.get_secret_value(SecretId="upd")["SecretString"] == "keep me"
+    kms.disable_key(KeyId=k2["KeyId"])
+    expect_error("DecryptionFailure", c.get_secret_value, SecretId="upd")
+    kms.enable_key(KeyId=k2["KeyId"])
+    r = c.update_secret(SecretId="upd", SecretString="changed")
+    assert len(r["VersionId"]) == 36
+    assert c.get_secret_value(SecretId="upd")["SecretString"] == "changed"
+
+
+def test_delete_and_restore(fb):
+    c = sm(fb)
+    arn = create(fb, "del-me", "x")["ARN"]
+    before = time.time()
+    r = fb.aws("secretsmanager", "delete-secret", "--secret-id", "del-me",
+               "--recovery-window-in-days", "7")
+    assert r["ARN"] == arn
+    e = expect_error("InvalidRequestException", c.get_secret_value, SecretId="del-me")
+    assert "You can't perform this operation on the secret because it was marked for deletion." in str(e)
+    got = c.describe_secret(SecretId="del-me")
+    assert "DeletedDate" in got and got["ARN"] == arn
+    e = expect_error("InvalidRequestException", c.create_secret, Name="del-me", SecretString="y")
+    assert "already scheduled for deletion" in str(e)
+    expect_error("InvalidRequestException", c.put_secret_value, SecretId="del-me", SecretString="y")
+    expect_error("InvalidRequestException", c.update_secret, SecretId="del-me", SecretString="y")
+    expect_error("InvalidRequestException", c.delete_secret, SecretId="del-me")
+    assert "del-me" not in [s["Name"] for s in c.list_secrets()["SecretList"]]
+    fb.aws("secretsmanager", "restore-secret", "--secret-id", arn)
+    assert c.get_secret_value(SecretId="del-me")["SecretString"] == "x"
+    assert "DeletedDate" not in c.describe_secret(SecretId="del-me")
+    r = c.delete_secret(SecretId="del-me")
+    window = r["DeletionDate"].timestamp() - before
+    assert 30 * 86400 - 60 < window < 30 * 86400 + 60, window
+
+
+def test_delete_validation(fb):
+    c = sm(fb)
+    create(fb, "delval", "x")
+    expect_error("InvalidParameterException", c.delete_secret, SecretId="delval",
+                 RecoveryWindowInDays=7, ForceDeleteWithoutRecovery=True)
+    expect_error("InvalidParameterException", c.delete_secret, SecretId="delval",
+                 RecoveryWindowInDays=6)
+    expect_error("InvalidParameterException", c.delete_secret, SecretId="delval",
+                 RecoveryWindowInDays=31)
+    assert c.get_secret_value(SecretId="delval")["SecretString"] == "x"
+
+
+def test_force_delete(fb):
+    c = sm(fb)
+    create(fb, "force", "x")
+    c.delete_secret(SecretId="force", ForceDeleteWithoutRecovery=True)
+    expect_error("ResourceNotFoundException", c.describe_secret, SecretId="force")
+    create(fb, "force", "reborn")
+    assert c.get_secret_value(SecretId="force")["SecretString"] == "reborn"
+
+
+def test_purge_after_window(fb):
+    c = sm(fb)
+    create(fb, "purge-me", "x", Tags=[{"Key": "a", "Value": "b"}])
+    c.delete_secret(SecretId="purge-me", RecoveryWindowInDays=7)
+    # pretend the 7 days passed: move the purge time into the past
+    db = sqlite3.connect(os.path.join(fb.data_dir, "state.db"), timeout=10)
+    db.execute("UPDATE sm_secrets SET purge_at = 1 WHERE name = 'purge-me'")
+    db.commit()
+    expect_error("ResourceNotFoundException", c.describe_secret, SecretId="purge-me")
+    counts = [db.execute(q).fetchone()[0] for q in (
+        "SELECT count(*) FROM sm_secrets WHERE name = 'purge-me'",
+        "SELECT count(*) FROM sm_versions WHERE secret_id NOT IN (SELECT id FROM sm_secrets)",
+        "SELECT count(*) FROM sm_tags WHERE secret_id NOT IN (SELECT id FROM sm_secrets)",
+        "SELECT count(*) FROM sm_stages WHERE secret_id NOT IN (SELECT id FROM sm_secrets)")]
+    db.close()
+    assert counts == [0, 0, 0, 0], counts
+    create(fb, "purge-me", "new life")
+
+
+def test_list_secrets_filters_and_pages(fb):
+    c = sm(fb, "ap-south-1")
+    names = ["lst/alpha", "lst/beta", "lst/gamma", "other/delta"]
+    for i, n in enumerate(names):
+        c.create_secret(Name=n, SecretString="v", Description="Payments DB %d" % i,
+                        Tags=[{"Key": "env", "Value": "prod" if i % 2 == 0 else "dev"}])
+    def listed(**kw):
+        return [s["Name"] for s in c.list_secrets(**kw)["SecretList"]]
+    assert listed() == names
+    assert listed(SortOrder="desc") == names[::-1]
+    assert listed(Filters=[{"Key": "name", "Values": ["lst/"]}]) == names[:3]
+    assert listed(Filters=[{"Key": "name", "Values": ["LST/"]}]) == []
+    assert listed(Filters=[{"Key": "name", "Values": ["!lst/"]}]) == ["other/delta"]
+    assert listed(Filters=[{"Key": "description", "Values": ["payments db 3"]}]) == ["other/delta"]
+    assert listed(Filters=[{"Key": "tag-key", "Values": ["env"]}]) == names
+    assert listed(Filters=[{"Key": "tag-value", "Values": ["prod"]}]) == ["lst/alpha", "lst/gamma"]
+    assert listed(Filters=[{"Key": "tag-value", "Values": ["prod"]},
+                           {"Key": "name", "Values": ["lst/g"]}]) == ["lst/gamma"]
+    assert listed(Filters=[{"Key": "all", "Values": ["gamma"]}]) == ["lst/gamma"]
+    assert listed(Filters=[{"Key": "all", "Values": ["PAYMENTS"]}]) == names
+    e = c.list_secrets(Filters=[{"Key": "name", "Values": ["lst/alpha"]}])["SecretList"][0]
+    assert e["Tags"] == [{"Key": "env", "Value": "prod"}] and len(e["SecretVersionsToStages"]) == 1
+    p1 = c.list_secrets(MaxResults=3)
+    assert len(p1["SecretList"]) == 3 and "NextToken" in p1
+    p2 = c.list_secrets(MaxResults=3, NextToken=p1["NextToken"])
+    assert [s["Name"] for s in p2["SecretList"]] == ["other/delta"] and "NextToken" not in p2
+    expect_error("InvalidNextTokenException", c.list_secrets, NextToken="bogus")
+    cli = fb.aws("secretsmanager", "list-secrets", "--filters", "Key=name,Values=lst/",
+                 region="ap-south-1")
+    assert [s["Name"] for s in cli["SecretList"]] == names[:3]
+
+
+def test_tags(fb):
+    c = sm(fb)
+    create(fb, "tagged", "x", Tags=[{"Key": "a", "Value": "1"}])
+    fb.aws("secretsmanager", "tag-resource", "--secret-id", "tagged", "--tags",
+           "Key=b,Value=2", "Key=a,Value=3")
+    assert c.describe_secret(SecretId="tagged")["Tags"] == [
+        {"Key": "a", "Value": "3"}, {"Key": "b", "Value": "2"}]
+    c.untag_resource(SecretId="tagged", TagKeys=["a", "zzz"])
+    assert c.describe_secret(SecretId="tagged")["Tags"] == [{"Key": "b", "Value": "2"}]
+    expect_error("InvalidParameterException", c.tag_resource, SecretId="tagged",
+                 Tags=[{"Key": "aws:x", "Value": "1"}])
+    expect_error("ResourceNotFoundException", c.tag_resource, SecretId="nope",
+                 Tags=[{"Key": "k", "Value": "v"}])
+
+
+def test_random_password(fb):
+    c = sm(fb)
+    punct = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+    pw = fb.aws("secretsmanager", "get-random-password")["RandomPassword"]
+    assert len(pw) == 32
+    for _ in range(20):
+        p = c.get_random_password(PasswordLength=8)["RandomPassword"]
+        assert len(p) == 8
+        assert any(ch.islower() for ch in p) and any(ch.isupper() for ch in p)
+        assert any(ch.isdigit() for ch in p) and any(ch in punct for ch in p)
+    p = c.get_random_password(PasswordLength=200, ExcludePunctuation=True,
+                              ExcludeCharacters="abcdefABCDEF012")["RandomPassword"]
+    assert p.isalnum() and not set(p) & set("abcdefABCDEF012")
+    p = c.get_random_password(PasswordLength=50, ExcludeNumbers=True, ExcludeLowercase=True,
+                              ExcludeUppercase=True)["RandomPassword"]
+    assert set(p) <= punct
+    p = c.get_random_password(PasswordLength=300, IncludeSpace=True,
+                              RequireEachIncludedType=False)["RandomPassword"]
+    assert " " in p
+    expect_error("InvalidParameterException", c.get_random_password, PasswordLength=3)
+    expect_error("InvalidParameterException", c.get_random_password, ExcludeNumbers=True,
+                 ExcludeLowercase=True, ExcludeUppercase=True, ExcludePunctuation=True)
+    many = {c.get_random_password()["RandomPassword"] for _ in range(5)}
+    assert len(many) == 5
+
+
+def test_resource_policy(fb):
+    c = sm(fb)
+    arn = create(fb, "pol", "x")["ARN"]
+    assert "ResourcePolicy" not in c.get_resource_policy(SecretId="pol")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    r = fb.aws("secretsmanager", "put-resource-policy", "--secret-id", "pol",
+               "--resource-policy", policy, "--block-public-policy")
+    assert r == {"ARN": arn, "Name": "pol"}
+    assert c.get_resource_policy(SecretId="pol")["ResourcePolicy"] == policy
+    expect_error("MalformedPolicyDocumentException", c.put_resource_policy, SecretId="pol",
+                 ResourcePolicy="{nope")
+    public = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*"}]})
+    expect_error("PublicPolicyException", c.put_resource_policy, SecretId="pol",
+                 ResourcePolicy=public, BlockPublicPolicy=True)
+    v = c.validate_resource_policy(ResourcePolicy=public)
+    assert v["PolicyValidationPassed"] is False and v["ValidationErrors"]
+    assert c.validate_resource_policy(SecretId="pol", ResourcePolicy=policy)["PolicyValidationPassed"]
+    c.delete_resource_policy(SecretId="pol")
+    assert "ResourcePolicy" not in c.get_resource_policy(SecretId="pol")
+
+
+def test_kill9_right_after_put_loses_nothing(fb):
+    c = sm(fb)
+    create(fb, "crash", "before")
+    v = c.put_secret_value(SecretId="crash", SecretString="after-put")["VersionId"]
+    c.tag_resource(SecretId="crash", Tags=[{"Key": "t", "Value": "1"}])
+    fb.restart(kill=True)
+    c = sm(fb)
+    got = c.get_secret_value(SecretId="crash")
+    assert got["SecretString"] == "after-put" and got["VersionId"] == v
+    assert c.get_secret_value(SecretId="crash", VersionStage="AWSPREVIOUS")["SecretString"] == "before"
+    assert c.describe_secret(SecretId="crash")["Tags"] == [{"Key": "t", "Value": "1"}]
+
+
+def test_no_plaintext_on_disk(fb):
+    c = sm(fb)
+    marker = "fogbank-plaintext-canary-7f3a9c1e"
+    c.create_secret(Name="canary", SecretString=json.dumps({"password": marker}))
+    c.put_secret_value(SecretId="canary", SecretString=marker + "-v2")
+    c.create_secret(Name="canary-bin", SecretBinary=marker.encode() + b"-bin")
+    c.update_secret(SecretId="canary", SecretString=marker + "-v3")
+    for _ in range(3):
+        c.get_secret_value(SecretId="canary")
+    fb.kill9()  # leave the -wal and -shm files as a crash would
+    try:
+        found = []
+        for root, _, files in os.walk(fb.data_dir):
+            for f in files:
+                path = os.path.join(root, f)
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                if marker.encode() in data or marker.encode("utf-16-le") in data:
+                    found.append(path)
+        names = sorted(f for _, _, fs in os.walk(fb.data_dir) for f in fs)
+        assert any(n.endswith("-wal") for n in names), names
+        with open(fb.log_path, "rb") as fh:
+            if marker.encode() in fh.read():
+                found.append(fb.log_path)
+        assert not found, "plaintext secret found in %s" % found
+    finally:
+        fb.start()
+    assert sm(fb).get_secret_value(SecretId="canary")["SecretString"] == marker + "-v3"
+
+
+if __name__ == "__main__":
+    lib.main(globals())
