@@ -74,7 +74,9 @@ static void stop_cb(struct loop *l, int signo, void *arg)
 static void purge_cb(struct loop *l, void *arg)
 {
 	struct fogbank *fb = arg;
-	secretsmanager_purge(fb, fb_wall_ms());
+	int64_t now = fb_wall_ms();
+	secretsmanager_purge(fb, now);
+	kms_purge(fb->db, fb->kms, now);
 	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, fb);
 }
 

@@ -107,6 +107,10 @@ void proto_json_encode(struct aws_call *c, int wire, struct http_response *resp)
 int proto_query_action(struct aws_call *c, const struct http_request *req, struct str *out);
 int proto_query_decode(struct aws_call *c, int wire, const struct http_request *req);
 void proto_query_encode(struct aws_call *c, int wire, struct http_response *resp);
+
+/* ---- proto_xml.c ---- */
+
+struct xml_node;
 /* proto_xml_write: appends <v> as element <name> of shape <shape_idx>;
  * <m> (may be NULL) is the member holding it, for its namespace. Lists
  * flattened per <flat>. Returns 0, or -1 when <v> does not fit. */
@@ -117,6 +121,15 @@ int proto_xml_write(struct aws_call *c, int wire, struct buf *b, const char *nam
  * <shape_idx> held in object <v> (no enclosing element). */
 void proto_xml_write_members(struct aws_call *c, int wire, struct buf *b, uint32_t shape_idx,
 			     const struct jv *v, int depth);
+/* proto_xml_read: the jv of element <node> read as member <m>'s shape
+ * (unknown elements ignored; scalars parsed from their text). Returns
+ * NULL with MalformedXML recorded when a value does not parse. */
+struct jv *proto_xml_read(struct aws_call *c, const struct model_member *m,
+			  const struct xml_node *node, int depth);
+/* proto_xml_read_struct: the object of structure <sh> from the children
+ * and attributes of <node>; NULL as proto_xml_read. */
+struct jv *proto_xml_read_struct(struct aws_call *c, const struct model_shape *sh,
+				 const struct xml_node *node, int depth);
 
 /* ---- proto_rest.c ---- */
 int proto_rest_decode(struct aws_call *c, int wire, const struct http_request *req);

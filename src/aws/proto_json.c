@@ -57,13 +57,22 @@ static void set_string(struct jv *v, const char *p, size_t n)
 	v->u.s.n = n;
 }
 
+/* json_key: the JSON key of member <m>: its locationName, as botocore
+ * writes it, except for a query-compatible service spoken to in JSON,
+ * whose query locationNames ("Attribute" for Attributes) the JSON models
+ * of newer SDKs do not carry. */
+static const char *json_key(const struct model_service *svc, const struct model_member *m)
+{
+	return svc->protocol == MP_QUERY ? m->name : proto_wire_name(m);
+}
+
 /* find_member: the body member of <sh> named <key> on the wire. */
 static const struct model_member *find_member(const struct model_service *svc,
 					      const struct model_shape *sh, struct str key)
 {
 	for (uint32_t i = 0; i < sh->nmembers; i++) {
 		const struct model_member *m = proto_member(svc, sh, i);
-		if (m->location == ML_BODY && str_eq_c(key, proto_wire_name(m)))
+		if (m->location == ML_BODY && str_eq_c(key, json_key(svc, m)))
 			return m;
 	}
 	return NULL;
@@ -318,7 +327,7 @@ int proto_json_write(struct aws_call *c, struct buf *b, uint32_t shape_idx, cons
 				continue;
 			if (!first)
 				buf_putc(b, ',');
-			json_write_str(b, proto_wire_name(m), strlen(proto_wire_name(m)));
+			json_write_str(b, json_key(svc, m), strlen(json_key(svc, m)));
 			buf_putc(b, ':');
 			if (proto_json_write(c, b, m->shape, mv, depth + 1) < 0) {
 				b->n = before; /* the member does not fit: leave it out */

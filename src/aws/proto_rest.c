@@ -310,151 +310,6 @@ static int bind_headers(struct aws_call *c, int wire, const struct model_shape *
 	return 0;
 }
 
-static struct jv *xml_value(struct aws_call *c, const struct model_member *m,
-			    const struct xml_node *node, int depth);
-
-/* xml_name_of: the element name of member <m> inside its structure. */
-static const char *xml_name_of(const struct model_service *svc, const struct model_member *m)
-{
-	const struct model_shape *sh = proto_mshape(svc, m);
-
-	if (sh->type == MT_LIST && proto_flattened(svc, m)) {
-		const struct model_member *item = proto_member(svc, sh, 0);
-		if (item->loc_name)
-			return item->loc_name;
-	}
-	return proto_wire_name(m);
-}
-
-/* xml_trimmed: <s> without surrounding XML whitespace. */
-static struct str xml_trimmed(struct str s)
-{
-	while (s.n && strchr(" \t\r\n", s.p[0]))
-		s.p++, s.n--;
-	while (s.n && strchr(" \t\r\n", s.p[s.n - 1]))
-		s.n--;
-	return s;
-}
-
-/* xml_struct: an object from the children and attributes of <node>. */
-static struct jv *xml_struct(struct aws_call *c, const struct model_shape *sh,
-			     const struct xml_node *node, int depth)
-{
-	const struct model_service *svc = c->svc;
-	struct jv *o = jv_object(c->a), *v;
-
-	for (uint32_t i = 0; i < sh->nmembers; i++) {
-		const struct model_member *m = proto_member(svc, sh, i);
-		const char *an, *colon;
-		struct str av;
-		if (!(m->flags & MF_XML_ATTRIBUTE))
-			continue;
-		an = proto_wire_name(m);
-		colon = strchr(an, ':');
-		av = xml_attr_get(node, colon ? colon + 1 : an);
-		if (av.p && proto_scalar_parse(c->a, proto_mshape(svc, m), av.p, av.n, &v) == 0)
-			jv_set(c->a, o, m->name, v);
-	}
-	for (const struct xml_node *ch = node->child; ch; ch = ch->next) {
-		const struct model_member *m = NULL;
-		const struct model_shape *ms;
-		for (uint32_t i = 0; i < sh->nmembers && !m; i++) {
-			const struct model_member *mm = proto_member(svc, sh, i);
-			if (mm->location == ML_BODY && !(mm->flags & MF_XML_ATTRIBUTE) &&
-			    str_eq_c(ch->name, xml_name_of(svc, mm)))
-				m = mm;
-		}
-		if (!m)
-			continue; /* unknown elements are ignored */
-		ms = proto_mshape(svc, m);
-		if ((ms->type == MT_LIST || ms->type == MT_MAP) && proto_flattened(svc, m)) {
-			/* each repetition of the element is one item / entry */
-			struct jv *acc = jv_get(o, m->name);
-			const struct model_member *item = proto_member(svc, ms, ms->type == MT_MAP);
-			if (!acc) {
-				acc = ms->type == MT_LIST ? jv_array(c->a) : jv_object(c->a);
-				jv_set(c->a, o, m->name, acc);
-			}
-			if (ms->type == MT_LIST) {
-				if (!(v = xml_value(c, item, ch, depth + 1)))
-					return NULL;
-				jv_push(c->a, acc, v);
-			} else {
-				const struct model_member *km = proto_member(svc, ms, 0);
-				struct str k =
-				    xml_child_text(ch, km->loc_name ? km->loc_name : "key");
-				const struct xml_node *vn =
-				    xml_child(ch, item->loc_name ? item->loc_name : "value");
-				if (!k.p || !vn)
-					continue;
-				if (!(v = xml_value(c, item, vn, depth + 1)))
-					return NULL;
-				jv_set_n(c->a, acc, k.p, k.n, v);
-			}
-			continue;
-		}
-		if (!(v = xml_value(c, m, ch, depth + 1)))
-			return NULL;
-		jv_set(c->a, o, m->name, v);
-	}
-	return o;
-}
-
-/* xml_value: the jv of element <node> as member <m>'s shape; NULL with
- * MalformedXML recorded when a value does not parse. */
-static struct jv *xml_value(struct aws_call *c, const struct model_member *m,
-			    const struct xml_node *node, int depth)
-{
-	const struct model_service *svc = c->svc;
-	const struct model_shape *sh = proto_mshape(svc, m);
-	struct jv *v;
-
-	if (depth > PROTO_MAX_DEPTH) {
-		proto_parse_fail(c, PW_REST_XML, "The XML is nested too deeply");
-		return NULL;
-	}
-	switch (sh->type) {
-	case MT_STRUCTURE:
-		return xml_struct(c, sh, node, depth);
-	case MT_LIST: {
-		const struct model_member *item = proto_member(svc, sh, 0);
-		struct jv *arr = jv_array(c->a);
-		for (const struct xml_node *ch = node->child; ch; ch = ch->next) {
-			if (!(v = xml_value(c, item, ch, depth + 1)))
-				return NULL;
-			jv_push(c->a, arr, v);
-		}
-		return arr;
-	}
-	case MT_MAP: {
-		const struct model_member *km = proto_member(svc, sh, 0);
-		const struct model_member *vm = proto_member(svc, sh, 1);
-		struct jv *o = jv_object(c->a);
-		for (const struct xml_node *e = node->child; e; e = e->next) {
-			struct str k = xml_child_text(e, km->loc_name ? km->loc_name : "key");
-			const struct xml_node *vn =
-			    xml_child(e, vm->loc_name ? vm->loc_name : "value");
-			if (!k.p || !vn)
-				continue;
-			if (!(v = xml_value(c, vm, vn, depth + 1)))
-				return NULL;
-			jv_set_n(c->a, o, k.p, k.n, v);
-		}
-		return o;
-	}
-	default: {
-		struct str t = sh->type == MT_STRING ? node->text : xml_trimmed(node->text);
-		if (proto_scalar_parse(c->a, sh, t.p, t.n, &v) < 0) {
-			proto_parse_fail(c, PW_REST_XML,
-					 "The XML you provided was not well-formed or did not "
-					 "validate against our published schema");
-			return NULL;
-		}
-		return v;
-	}
-	}
-}
-
 /* bind_body: the payload member, or the body members as one document. */
 static int bind_body(struct aws_call *c, int wire, const struct model_shape *in,
 		     const struct http_request *req)
@@ -494,7 +349,7 @@ static int bind_body(struct aws_call *c, int wire, const struct model_shape *in,
 			    c, wire,
 			    "The XML you provided was not well-formed or did not "
 			    "validate against our published schema");
-		if (!(v = xml_value(c, payload, root, 0)))
+		if (!(v = proto_xml_read(c, payload, root, 0)))
 			return -1;
 		jv_set(c->a, c->in, payload->name, v);
 		return 0;
@@ -519,7 +374,7 @@ static int bind_body(struct aws_call *c, int wire, const struct model_shape *in,
 		return proto_parse_fail(c, wire,
 					"The XML you provided was not well-formed or did not "
 					"validate against our published schema");
-	if (!(v = xml_struct(c, in, root, 0)))
+	if (!(v = proto_xml_read_struct(c, in, root, 0)))
 		return -1;
 	for (size_t i = 0; i < v->u.obj.n; i++)
 		jv_set_n(c->a, c->in, v->u.obj.m[i].key.p, v->u.obj.m[i].key.n, v->u.obj.m[i].val);
@@ -584,6 +439,17 @@ static void put_header(struct aws_call *c, struct http_response *resp, const cha
 		http_response_header(resp, name, s);
 }
 
+/* header_token: whether <s> can be (part of) a header name. */
+static int header_token(struct str s)
+{
+	if (s.n == 0)
+		return 0;
+	for (size_t i = 0; i < s.n; i++)
+		if ((unsigned char)s.p[i] <= ' ' || s.p[i] == ':' || s.p[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 /* encode_headers: header / headers members of the output; the status
  * code member, if any, overrides *status. */
 static void encode_headers(struct aws_call *c, struct http_response *resp,
@@ -604,7 +470,9 @@ static void encode_headers(struct aws_call *c, struct http_response *resp,
 		} else if (m->location == ML_HEADERS && v->type == JV_OBJECT) {
 			for (size_t k = 0; k < v->u.obj.n; k++) {
 				const struct jv *hv = v->u.obj.m[k].val;
-				if (!hv || hv->type != JV_STRING)
+				struct str key = v->u.obj.m[k].key;
+				/* a key that cannot be part of a header name is dropped */
+				if (!hv || hv->type != JV_STRING || !header_token(key))
 					continue;
 				put_header(c, resp,
 					   arena_sprintf(c->a, "%s%.*s", proto_wire_name(m),

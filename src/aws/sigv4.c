@@ -373,6 +373,7 @@ static int parse_credential(struct str v, struct sigv4_auth *out)
 	return 0;
 }
 
+/* sigv4_parse_header: Authorization value to out; 0 or a sigv4_err (sigv4.h). */
 int sigv4_parse_header(struct str authorization, struct sigv4_auth *out)
 {
 	const char *p = authorization.p, *end = p + authorization.n;
@@ -502,6 +503,8 @@ static int presign_key_index(struct str k)
 	return -1;
 }
 
+/* sigv4_parse_presigned: X-Amz-* query auth to out, decoded values in
+ * scratch; 0 or a sigv4_err (sigv4.h). */
 int sigv4_parse_presigned(struct str query, struct sigv4_auth *out, char *scratch, size_t scratch_n)
 {
 	struct str val[PK_N] = {{0}};
@@ -549,6 +552,8 @@ int sigv4_parse_presigned(struct str query, struct sigv4_auth *out, char *scratc
 	return 0;
 }
 
+/* sigv4_parse_request: header or presigned auth of req to out; 0 or a
+ * sigv4_err (sigv4.h). */
 int sigv4_parse_request(const struct sigv4_request *req, struct sigv4_auth *out, char *scratch,
 			size_t scratch_n)
 {
@@ -991,6 +996,7 @@ static void to_hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
+/* sigv4_sha256_hex: hex SHA-256 into out; usable from any thread. */
 void sigv4_sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char md[32];
@@ -1055,6 +1061,8 @@ static void siphash128(const uint64_t k[2], const void *p, size_t n, uint64_t ou
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
+/* sigv4_key_cache_new: empty cache with a fresh random fingerprint key;
+ * the caller frees it with sigv4_key_cache_free. */
 struct sigv4_key_cache *sigv4_key_cache_new(void)
 {
 	struct sigv4_key_cache *kc = calloc(1, sizeof(*kc));
@@ -1069,6 +1077,7 @@ struct sigv4_key_cache *sigv4_key_cache_new(void)
 	return kc;
 }
 
+/* sigv4_key_cache_free: releases kc and wipes the keys in it. */
 void sigv4_key_cache_free(struct sigv4_key_cache *kc)
 {
 	if (!kc)
@@ -1094,7 +1103,8 @@ static void derive_key(struct sigv4_key_cache *kc, const char *secret, size_t se
 			fb_die("out of memory (sigv4 secret)");
 	}
 	memcpy(fp, "AWS4", 4);
-	memcpy(fp + 4, secret, secret_n);
+	if (secret_n)
+		memcpy(fp + 4, secret, secret_n);
 	hmac_sha256(kc, fp, 4 + secret_n, auth->date.p, auth->date.n, k);
 	OPENSSL_cleanse(fp, 4 + secret_n);
 	if (fp != first)
@@ -1227,6 +1237,8 @@ static int try_signature(struct sigv4_key_cache *kc, const struct sigv4_request 
 	return CRYPTO_memcmp(hex, want, 64) == 0;
 }
 
+/* sigv4_verify: 0 when auth is a valid, current signature of req under
+ * secret, else a sigv4_err (sigv4.h). */
 int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 		 const struct sigv4_auth *auth, const char *secret, size_t secret_len,
 		 int64_t now_s)
@@ -1299,6 +1311,8 @@ int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 	return ok ? 0 : SIGV4_ERR_MISMATCH;
 }
 
+/* sigv4_canonical_request: appends the standard canonical request (the
+ * first form verify tries) to out. */
 void sigv4_canonical_request(struct buf *out, const struct sigv4_request *req,
 			     const struct sigv4_auth *auth)
 {
@@ -1315,6 +1329,8 @@ void sigv4_canonical_request(struct buf *out, const struct sigv4_request *req,
 	build_canonical(out, req, auth, payload, 0);
 }
 
+/* sigv4_string_to_sign: appends the string to sign over canonical to out;
+ * 0 or SIGV4_ERR_NO_DATE. */
 int sigv4_string_to_sign(struct buf *out, const struct sigv4_request *req,
 			 const struct sigv4_auth *auth, struct str canonical)
 {
@@ -1327,6 +1343,7 @@ int sigv4_string_to_sign(struct buf *out, const struct sigv4_request *req,
 	return 0;
 }
 
+/* sigv4_strerror: static English text for err. */
 const char *sigv4_strerror(int err)
 {
 	switch (err) {

@@ -578,6 +578,10 @@ void xml_open(struct buf *b, const char *name)
 /* xml_open_ns: see xml.h. */
 void xml_open_ns(struct buf *b, const char *name, const char *ns)
 {
+	if (!ns) {
+		xml_open(b, name);
+		return;
+	}
 	buf_putc(b, '<');
 	buf_puts(b, name);
 	buf_append(b, " xmlns=\"", 8);

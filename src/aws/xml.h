@@ -53,7 +53,7 @@ struct str xml_attr_get(const struct xml_node *node, const char *name);
  * namespace values are escaped by xml_text. */
 /* xml_open: appends <name>. */
 void xml_open(struct buf *b, const char *name);
-/* xml_open_ns: appends <name xmlns="ns">. */
+/* xml_open_ns: appends <name xmlns="ns">; a NULL ns gives plain <name>. */
 void xml_open_ns(struct buf *b, const char *name, const char *ns);
 /* xml_close: appends </name>. */
 void xml_close(struct buf *b, const char *name);

@@ -311,17 +311,25 @@ def test_purge_after_window(fb):
     c = sm(fb)
     create(fb, "purge-me", "x", Tags=[{"Key": "a", "Value": "b"}])
     c.delete_secret(SecretId="purge-me", RecoveryWindowInDays=7)
-    # pretend the 7 days passed: move the purge time into the past
+    # pretend the 7 days passed: move the purge time into the past (the
+    # daemon holds the database exclusively, so edit it while stopped)
+    fb.stop()
     db = sqlite3.connect(os.path.join(fb.data_dir, "state.db"), timeout=10)
     db.execute("UPDATE sm_secrets SET purge_at = 1 WHERE name = 'purge-me'")
     db.commit()
+    db.close()
+    fb.start()
+    c = sm(fb)
     expect_error("ResourceNotFoundException", c.describe_secret, SecretId="purge-me")
+    fb.stop()
+    db = sqlite3.connect(os.path.join(fb.data_dir, "state.db"), timeout=10)
     counts = [db.execute(q).fetchone()[0] for q in (
         "SELECT count(*) FROM sm_secrets WHERE name = 'purge-me'",
         "SELECT count(*) FROM sm_versions WHERE secret_id NOT IN (SELECT id FROM sm_secrets)",
         "SELECT count(*) FROM sm_tags WHERE secret_id NOT IN (SELECT id FROM sm_secrets)",
         "SELECT count(*) FROM sm_stages WHERE secret_id NOT IN (SELECT id FROM sm_secrets)")]
     db.close()
+    fb.start()
     assert counts == [0, 0, 0, 0], counts
     create(fb, "purge-me", "new life")
 

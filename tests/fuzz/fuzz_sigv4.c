@@ -71,7 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .headers = h,
 	    .nheaders = nh,
 	    .body = {(const char *)data, size},
-	    .s3 = size & 1,
+	    /* S3 rules when the scope says s3, as the router would decide */
+	    .s3 = memmem(data, size, "/s3/", 4) || memmem(data, size, "%2Fs3%2F", 8),
 	};
 	int rc = sigv4_parse_request(&req, &a, scratch, sizeof(scratch));
 	if (rc != 0) {
@@ -92,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_clear(&sts);
 	if (rc == 0) {
 		sigv4_string_to_sign(&sts, &req, &a, buf_str(&cr));
+		/* the seeds from tools/sigv4_vectors.py verify at this time */
 		rc = sigv4_verify(kc, &req, &a, "test", 4, 1795320344);
 		if (rc > 0 || rc < SIGV4_ERR_HOST_UNSIGNED)
 			abort();

@@ -402,11 +402,13 @@ TEST(codec_xml_write)
 	xml_elem_c(&b, "Skipped", NULL);
 	xml_elem_c(&b, "E", "");
 	xml_empty(&b, "Z");
+	xml_open_ns(&b, "N", NULL);
+	xml_close(&b, "N");
 	xml_close(&b, "R");
 	xml_close(&b, "GetCallerIdentityResponse");
 	CHECK_STREQ(b.p, "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/"
 			 "2011-06-15/\"><R><T>&lt;a &amp; &apos;b&apos;&gt; &quot;c&quot;</T>"
-			 "<E></E><Z/></R></GetCallerIdentityResponse>");
+			 "<E></E><Z/><N></N></R></GetCallerIdentityResponse>");
 	buf_clear(&b);
 	xml_text(&b, "a\tb\nc\rd\x01\x7f\xff\xc3\xa9\xef\xbf\xbe\xf0\x9f\x98\x80", 19);
 	CHECK_STREQ(b.p, "a&#x9;b&#xA;c&#xD;d\xef\xbf\xbd\x7f\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd"

@@ -136,11 +136,11 @@ TEST(kms_envelope_round_trip_and_context)
 	/* any other context fails */
 	CHECK(kms_open(kr, ar, key, blob, NULL, &out) < 0);
 	CHECK(kms_open(kr, ar, key, blob, ctx2(ar, "purpose", "test", NULL, NULL), &out) < 0);
-	CHECK(kms_open(kr, ar, key, blob, ctx2(ar, "purpose", "prod", "SecretARN", "arn:x"),
-		       &out) < 0);
+	CHECK(kms_open(kr, ar, key, blob, ctx2(ar, "purpose", "prod", "SecretARN", "arn:x"), &out) <
+	      0);
 	/* pairs are length-prefixed: moving a boundary does not collide */
-	CHECK(kms_open(kr, ar, key, blob, ctx2(ar, "purposet", "est", "SecretARN", "arn:x"),
-		       &out) < 0);
+	CHECK(kms_open(kr, ar, key, blob, ctx2(ar, "purposet", "est", "SecretARN", "arn:x"), &out) <
+	      0);
 
 	/* empty plaintext and empty context round-trip too */
 	CHECK(kms_seal(kr, ar, test_id, key, STR_LIT(""), NULL, &blob) == 0);
@@ -178,6 +178,31 @@ TEST(kms_envelope_tampered_blob_rejected)
 	CHECK(kms_open(kr, ar, key, (struct str){blob.p, blob.n - 1}, NULL, &out) < 0);
 	CHECK(kms_open(kr, ar, key, (struct str){blob.p, 10}, NULL, &out) < 0);
 	CHECK(kms_open(kr, ar, key, (struct str){blob.p, 0}, NULL, &out) < 0);
+	arena_free(ar);
+	kms_keyring_close(kr);
+	rm_dir(dir);
+}
+
+TEST(kms_envelope_format_is_stable)
+{
+	/* A blob made by format version 1 (key 0x42 x 32, context {a:1, b:2}).
+	 * Blobs live on disk for years: any change that cannot open this one
+	 * breaks every stored secret. */
+	static const char golden[] =
+	    "\x01\x30\x62\x35\x63\x38\x66\x37\x65\x2d\x32\x64\x37\x61\x2d\x34\x65\x35"
+	    "\x35\x2d\x39\x66\x31\x63\x2d\x36\x61\x33\x62\x32\x64\x31\x65\x30\x66\x39"
+	    "\x61\xf0\x86\x71\x97\x4b\x70\xba\xb0\xbb\x99\xd0\xcf\xc3\x8f\x73\x41\xed"
+	    "\xef\xc0\x22\x0f\xf6\x01\x9b\x17\xab\xaa\x84\x6c\x2d\x28\x19\x05\x25";
+	char dir[64], *err = NULL;
+	CHECK(scratch_dir(dir, sizeof(dir)));
+	struct kms_keyring *kr = kms_keyring_open(dir, &err);
+	struct arena *ar = arena_new(4096);
+	unsigned char key[KMS_KEY_BYTES];
+	memset(key, 0x42, sizeof(key));
+	struct str out, blob = {golden, sizeof(golden) - 1};
+	CHECK(kr && blob.n == 71);
+	CHECK(kms_open(kr, ar, key, blob, ctx2(ar, "a", "1", "b", "2"), &out) == 0);
+	CHECK(str_eq_c(out, "golden"));
 	arena_free(ar);
 	kms_keyring_close(kr);
 	rm_dir(dir);
@@ -285,8 +310,8 @@ TEST(kms_handlers_encrypt_decrypt_disable)
 	const char *m2 = kms_managed_key(c, "aws/secretsmanager");
 	CHECK(m1 && m2 && strcmp(m1, m2) == 0);
 	struct str sb, sp;
-	CHECK(kms_internal_encrypt(c, "alias/aws/secretsmanager", STR_LIT("v"), NULL, &sb,
-				   NULL) == 0);
+	CHECK(kms_internal_encrypt(c, "alias/aws/secretsmanager", STR_LIT("v"), NULL, &sb, NULL) ==
+	      0);
 	CHECK(kms_internal_decrypt(c, sb, NULL, &sp, NULL) == 0 && str_eq_c(sp, "v"));
 	env_close(&e);
 }

@@ -1208,3 +1208,203 @@ TEST(proto_real_rest)
 		"\"cli-1\",\"Paths\":{\"Quantity\":1,\"Items\":[\"/*\"]}}}");
 	arena_free(a);
 }
+
+TEST(proto_real_sqs_flattened)
+{
+	struct arena *a = arena_new(8192);
+	const struct model_service *sqs = model_find_service("sqs");
+	struct http_response r;
+	struct treq t;
+	struct aws_call *c;
+	CHECK(sqs != NULL);
+	if (!sqs) {
+		arena_free(a);
+		return;
+	}
+	/* flattened map with Name/Value locationNames; flattened list with a named item */
+	CHECK_S(
+	    q_dec(a, sqs,
+		  "Action=SetQueueAttributes&Version=2012-11-05&QueueUrl=u&Attribute.1.Name="
+		  "DelaySeconds&Attribute.1.Value=5&Attribute.2.Name=Policy&Attribute.2.Value=p"),
+	    "{\"QueueUrl\":\"u\",\"Attributes\":{\"DelaySeconds\":\"5\",\"Policy\":\"p\"}}");
+	CHECK_S(
+	    q_dec(a, sqs,
+		  "Action=ReceiveMessage&Version=2012-11-05&QueueUrl=u&AttributeName.1=All&"
+		  "MessageAttributeName.1=a&MaxNumberOfMessages=2"),
+	    "{\"QueueUrl\":\"u\",\"AttributeNames\":[\"All\"],\"MessageAttributeNames\":[\"a\"],"
+	    "\"MaxNumberOfMessages\":2}");
+	/* the same in JSON: member names, not the query locationNames */
+	mkreq(&t, "POST", "/", "{\"QueueUrl\":\"u\",\"Attributes\":{\"DelaySeconds\":\"5\"}}",
+	      "X-Amz-Target", "AmazonSQS.SetQueueAttributes", NULL);
+	CHECK_S(dec(a, sqs, &t, NULL),
+		"{\"QueueUrl\":\"u\",\"Attributes\":{\"DelaySeconds\":\"5\"}}");
+
+	struct jv *o = jv_object(a), *msgs = jv_array(a), *m = jv_object(a), *at = jv_object(a);
+	jv_set_str(a, m, "MessageId", "m1");
+	jv_set_str(a, m, "Body", "b");
+	jv_set_str(a, at, "SenderId", "s");
+	jv_set(a, m, "Attributes", at);
+	jv_push(a, msgs, m);
+	jv_set(a, o, "Messages", msgs);
+	CHECK_S(enc(a, sqs, "ReceiveMessage", o, &r),
+		"<ReceiveMessageResponse xmlns=\"http://queue.amazonaws.com/doc/2012-11-05/\">"
+		"<ReceiveMessageResult><Message><MessageId>m1</MessageId><Body>b</Body><Attribute>"
+		"<Name>SenderId</Name><Value>s</Value></Attribute></Message></ReceiveMessageResult>"
+		"<ResponseMetadata><RequestId>rid-1</RequestId></ResponseMetadata>"
+		"</ReceiveMessageResponse>");
+	resp_release(&r);
+	c = mkcall(a, sqs);
+	c->op = model_find_op(sqs, "ReceiveMessage", 14);
+	c->out = o;
+	memset(&r, 0, sizeof(r));
+	proto_encode(c, PW_JSON, &r);
+	CHECK_S(r.body.p, "{\"Messages\":[{\"MessageId\":\"m1\",\"Body\":\"b\",\"Attributes\":"
+			  "{\"SenderId\":\"s\"}}]}");
+	resp_release(&r);
+	arena_free(a);
+}
+
+TEST(proto_wire_and_error_edges)
+{
+	struct arena *a = arena_new(4096);
+	struct http_response r;
+	struct treq t;
+	mkreq(&t, "POST", "/", "", "X-Amz-Target", "x.y", NULL);
+	CHECK(proto_wire_of(&t_query, &t.req) == PW_QUERY); /* not query-compatible */
+	CHECK(proto_wire_of(&t_json, &t.req) == PW_JSON);
+	CHECK(proto_wire_of(&t_ec2, &t.req) == PW_EC2);
+	CHECK(proto_wire_of(&t_rest, &t.req) == PW_REST_XML);
+	CHECK(proto_wire_of(NULL, &t.req) == PW_REST_XML);
+	memset(&r, 0, sizeof(r));
+	proto_error(&r, PW_JSON, NULL, 0, NULL, NULL, NULL, 1);
+	CHECK(r.status == 500);
+	CHECK_S(r.body.p, "{\"__type\":\"InternalFailure\",\"message\":\"\"}");
+	resp_release(&r);
+	memset(&r, 0, sizeof(r));
+	proto_error(&r, PW_REST_XML, NULL, 403, "AccessDenied", "Access Denied", "r", 0);
+	CHECK_S(r.body.p,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied"
+		"</Code><Message>Access Denied</Message><RequestId>r</RequestId></Error>");
+	resp_release(&r);
+	memset(&r, 0, sizeof(r));
+	proto_error(&r, PW_QUERY, NULL, 400, "X", "m", "r", 0);
+	CHECK_S(r.body.p, "<ErrorResponse><Error><Type>Sender</Type><Code>X</Code><Message>m"
+			  "</Message></Error><RequestId>r</RequestId></ErrorResponse>");
+	resp_release(&r);
+	arena_free(a);
+}
+
+/* ---- rest-json ---- */
+
+enum { J_GET_IN, J_STR, J_TAGS, J_INT, J_NESTED, J_GET_OUT, J_TS, J_PUT_IN, J_N };
+
+static const struct model_member j_members[] = {
+    /* 0: GetIn */
+    MEM("Id", J_STR, .location = ML_URI, .flags = MF_REQUIRED),
+    MEM("Tags", J_TAGS, .location = ML_QUERY, .loc_name = "tag"),
+    MEM("Limit", J_INT, .location = ML_HEADER, .loc_name = "x-limit"),
+    MEM("Name", J_STR, .loc_name = "name"),
+    MEM("Nested", J_NESTED),
+    /* 5: Tags item */
+    MEM("member", J_STR),
+    /* 6: Nested */
+    MEM("Value", J_INT, .flags = MF_REQUIRED),
+    /* 7: GetOut */
+    MEM("Status", J_INT, .location = ML_STATUS),
+    MEM("Mark", J_STR, .location = ML_HEADER, .loc_name = "x-mark"),
+    MEM("Name", J_STR, .loc_name = "name"),
+    MEM("Nested", J_NESTED),
+    MEM("When", J_TS),
+    /* 12: PutIn */
+    MEM("Id", J_STR, .location = ML_URI, .flags = MF_REQUIRED),
+    MEM("Doc", J_NESTED, .flags = MF_PAYLOAD),
+};
+
+static const struct model_shape j_shapes[J_N] = {
+    [J_GET_IN] = SHAPE("GetIn", MT_STRUCTURE, .members = 0, .nmembers = 5),
+    [J_STR] = SHAPE("Str", MT_STRING),
+    [J_TAGS] = SHAPE("Tags", MT_LIST, .members = 5, .nmembers = 1, .flags = SF_HAS_MAX, .max = 2),
+    [J_INT] = SHAPE("Int", MT_INTEGER),
+    [J_NESTED] = SHAPE("Nested", MT_STRUCTURE, .members = 6, .nmembers = 1),
+    [J_GET_OUT] = SHAPE("GetOut", MT_STRUCTURE, .members = 7, .nmembers = 5),
+    [J_TS] = SHAPE("Ts", MT_TIMESTAMP),
+    [J_PUT_IN] = SHAPE("PutIn", MT_STRUCTURE, .members = 12, .nmembers = 2),
+};
+
+static const struct model_op j_ops[] = {
+    {.name = "GetThing",
+     .http_method = "POST",
+     .request_uri = "/v1/things/{Id}",
+     .input = J_GET_IN,
+     .output = J_GET_OUT,
+     .http_status = 200},
+    {.name = "PutDoc",
+     .http_method = "PUT",
+     .request_uri = "/v1/things/{Id}/doc",
+     .input = J_PUT_IN,
+     .output = -1,
+     .http_status = 201},
+};
+
+static const struct model_service t_rjson = {
+    .id = "trj",
+    .service_id = "TRj",
+    .api_version = "2020-01-01",
+    .protocol = MP_REST_JSON,
+    .endpoint_prefix = "trj",
+    .ops = j_ops,
+    .nops = 2,
+    .shapes = j_shapes,
+    .nshapes = J_N,
+    .members = j_members,
+};
+
+TEST(proto_rest_json)
+{
+	struct arena *a = arena_new(4096);
+	struct http_response r;
+	struct treq t;
+	struct aws_call *c;
+	mkreq(&t, "POST", "/v1/things/a%2Fb?tag=x&tag=y+z",
+	      "{\"name\":\"n\",\"Nested\":{\"Value\":3}}", "x-limit", "10", NULL);
+	CHECK_S(dec(a, &t_rjson, &t, &c),
+		"{\"Id\":\"a/b\",\"Tags\":[\"x\",\"y z\"],\"Limit\":10,\"Name\":\"n\","
+		"\"Nested\":{\"Value\":3}}");
+	mkreq(&t, "POST", "/v1/things/i?tag=1&tag=2&tag=3", "{\"Nested\":{}}", "x-limit", "x",
+	      NULL);
+	CHECK_S(dec(a, &t_rjson, &t, NULL),
+		"ERR 400 SerializationException: Invalid value 'x' for Limit");
+	mkreq(&t, "POST", "/v1/things/i?tag=1&tag=2&tag=3", "{\"Nested\":{}}", NULL);
+	CHECK_S(
+	    dec(a, &t_rjson, &t, NULL),
+	    "ERR 400 ValidationException: 2 validation errors detected: Value '[1, 2, 3]' at "
+	    "'tags' failed to satisfy constraint: Member must have length less than or equal to "
+	    "2; Value null at 'nested.value' failed to satisfy constraint: Member must not be "
+	    "null");
+	mkreq(&t, "PUT", "/v1/things/i/doc", "{\"Value\":7}", NULL);
+	CHECK_S(dec(a, &t_rjson, &t, &c), "{\"Id\":\"i\",\"Doc\":{\"Value\":7}}");
+	CHECK_S(enc(a, &t_rjson, "PutDoc", NULL, &r), "");
+	CHECK(r.status == 201);
+	resp_release(&r);
+
+	struct jv *o = jv_object(a), *n = jv_object(a);
+	jv_set_int(a, o, "Status", 202);
+	jv_set_str(a, o, "Mark", "m");
+	jv_set_str(a, o, "Name", "n");
+	jv_set_int(a, n, "Value", 1);
+	jv_set(a, o, "Nested", n);
+	jv_set_int(a, o, "When", 1767225600);
+	CHECK_S(enc(a, &t_rjson, "GetThing", o, &r),
+		"{\"name\":\"n\",\"Nested\":{\"Value\":1},\"When\":1767225600}");
+	CHECK(r.status == 202);
+	CHECK_S(r.content_type, "application/json");
+	CHECK(has_header(&r, "x-mark: m\r\n"));
+	resp_release(&r);
+	memset(&r, 0, sizeof(r));
+	proto_error(&r, PW_REST_JSON, &t_rjson, 409, "ConflictException", "busy", "r", 0);
+	CHECK_S(r.body.p, "{\"__type\":\"ConflictException\",\"message\":\"busy\"}");
+	CHECK(has_header(&r, "x-amzn-ErrorType: ConflictException\r\n"));
+	CHECK_S(r.content_type, "application/json");
+	resp_release(&r);
+	arena_free(a);
+}

@@ -8,7 +8,7 @@
 #include "svc/kms/internal.h"
 
 static const char sql_alias_target[] =
-	"SELECT key_id FROM kms_aliases WHERE account = ?1 AND region = ?2 AND name = ?3";
+    "SELECT key_id FROM kms_aliases WHERE account = ?1 AND region = ?2 AND name = ?3";
 
 /* alias_arn: "arn:aws:kms:<region>:<account>:<alias name>" (arena). */
 static const char *alias_arn(struct aws_call *c, const char *name)
@@ -34,13 +34,15 @@ static const char *alias_target(struct aws_call *c, const char *name)
 static int check_alias_name(struct aws_call *c, const char *name)
 {
 	if (!name || strncmp(name, "alias/", 6) != 0 || !name[6])
-		return aws_fail(c, 400, "ValidationException",
-				"Alias must start with the prefix \"alias/\". Please see "
-				"https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html");
+		return aws_fail(
+		    c, 400, "ValidationException",
+		    "Alias must start with the prefix \"alias/\". Please see "
+		    "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html");
 	if (strncmp(name, "alias/aws/", 10) == 0)
-		return aws_fail(c, 400, "NotAuthorizedException",
-				"Alias names beginning with alias/aws/ are reserved for AWS managed "
-				"keys");
+		return aws_fail(
+		    c, 400, "NotAuthorizedException",
+		    "Alias names beginning with alias/aws/ are reserved for AWS managed "
+		    "keys");
 	for (const char *p = name; *p; p++) {
 		char ch = *p;
 		int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -57,8 +59,8 @@ static int check_alias_name(struct aws_call *c, const char *name)
 static int find_target(struct aws_call *c, struct kms_key *k)
 {
 	const char *ref = jv_get_str(c->in, "TargetKeyId");
-	if (ref && (strncmp(ref, "alias/", 6) == 0 || (strncmp(ref, "arn:", 4) == 0 &&
-						       strstr(ref, ":alias/"))))
+	if (ref && (strncmp(ref, "alias/", 6) == 0 ||
+		    (strncmp(ref, "arn:", 4) == 0 && strstr(ref, ":alias/"))))
 		return aws_fail(c, 400, "ValidationException",
 				"Aliases must refer to keys. Not aliases");
 	if (kms_key_find(c, ref, 0, k) < 0)
@@ -192,13 +194,13 @@ const char *kms_managed_key(struct aws_call *c, const char *alias)
 		return NULL;
 	const char *svc = strncmp(alias, "aws/", 4) == 0 ? alias + 4 : alias;
 	const char *desc =
-		strcmp(svc, "secretsmanager") == 0
-			? "Default key that protects my Secrets Manager data when no other key is "
-			  "defined"
-			: arena_sprintf(c->a,
-					"Default master key that protects my %s data when no other "
-					"key is defined",
-					svc);
+	    strcmp(svc, "secretsmanager") == 0
+		? "Default key that protects my Secrets Manager data when no other key is "
+		  "defined"
+		: arena_sprintf(c->a,
+				"Default master key that protects my %s data when no other "
+				"key is defined",
+				svc);
 	int ok = kms_key_insert(c, desc, 1, NULL, &id);
 	if (ok == 0)
 		ok = insert_alias(c, name, id);

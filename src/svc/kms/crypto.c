@@ -28,8 +28,9 @@ static int encrypt_with(struct aws_call *c, const char *key_ref, struct str pt,
 		return -1;
 	const struct kms_cached_key *e = kms_keyring_get(c, k.id);
 	if (!e)
-		return c->err_code ? -1 : aws_fail(c, 400, "NotFoundException",
-						   "Key '%s' does not exist", k.arn);
+		return c->err_code ? -1
+				   : aws_fail(c, 400, "NotFoundException",
+					      "Key '%s' does not exist", k.arn);
 	if (kms_seal(c->fb->kms, c->a, k.id, e->material, pt, context, blob) < 0)
 		return aws_fail(c, 500, "KMSInternalException", "encryption failed");
 	if (arn)
@@ -63,8 +64,9 @@ static int decrypt_blob(struct aws_call *c, struct str blob, const struct jv *co
 			return -1;
 		e = kms_keyring_get(c, id);
 		if (!e)
-			return c->err_code ? -1 : aws_fail(c, 400, "NotFoundException",
-							   "Key '%s' does not exist", k.arn);
+			return c->err_code ? -1
+					   : aws_fail(c, 400, "NotFoundException",
+						      "Key '%s' does not exist", k.arn);
 	}
 	if (kms_open(c->fb->kms, c->a, e->material, blob, context, pt) < 0)
 		return aws_fail(c, 400, "InvalidCiphertextException", "%s", "");
@@ -164,8 +166,8 @@ int kms_op_re_encrypt(struct aws_call *c)
 	    check_algorithm(c, "DestinationEncryptionAlgorithm") < 0 ||
 	    optional_key(c, "SourceKeyId", &expect) < 0)
 		return -1;
-	if (decrypt_blob(c, blob, jv_get(c->in, "SourceEncryptionContext"), expect, &pt,
-			 &src_id) < 0)
+	if (decrypt_blob(c, blob, jv_get(c->in, "SourceEncryptionContext"), expect, &pt, &src_id) <
+	    0)
 		return -1;
 	if (encrypt_with(c, jv_get_str(c->in, "DestinationKeyId"), pt,
 			 jv_get(c->in, "DestinationEncryptionContext"), &out, &dst_arn) < 0)
@@ -194,10 +196,11 @@ static int data_key(struct aws_call *c, int with_plaintext)
 		return aws_fail(c, 400, "ValidationException",
 				"Please specify either number of bytes or key spec.");
 	if (n < 1 || n > 1024)
-		return aws_fail(c, 400, "ValidationException",
-				"1 validation error detected: Value '%lld' at 'numberOfBytes' failed "
-				"to satisfy constraint: Member must have value between 1 and 1024",
-				(long long)n);
+		return aws_fail(
+		    c, 400, "ValidationException",
+		    "1 validation error detected: Value '%lld' at 'numberOfBytes' failed "
+		    "to satisfy constraint: Member must have value between 1 and 1024",
+		    (long long)n);
 	unsigned char *key = arena_alloc(c->a, (size_t)n);
 	if (kms_random(key, (size_t)n) < 0)
 		return aws_fail(c, 500, "KMSInternalException", "no randomness");
@@ -231,10 +234,11 @@ int kms_op_generate_random(struct aws_call *c)
 				"fogbank has no custom key stores");
 	int64_t n = jv_get_int(c->in, "NumberOfBytes", 0);
 	if (n < 1 || n > 1024)
-		return aws_fail(c, 400, "ValidationException",
-				"1 validation error detected: Value '%lld' at 'numberOfBytes' failed "
-				"to satisfy constraint: Member must have value between 1 and 1024",
-				(long long)n);
+		return aws_fail(
+		    c, 400, "ValidationException",
+		    "1 validation error detected: Value '%lld' at 'numberOfBytes' failed "
+		    "to satisfy constraint: Member must have value between 1 and 1024",
+		    (long long)n);
 	unsigned char *p = arena_alloc(c->a, (size_t)n);
 	if (kms_random(p, (size_t)n) < 0)
 		return aws_fail(c, 500, "KMSInternalException", "no randomness");

@@ -111,8 +111,8 @@ int kms_open(struct kms_keyring *kr, struct arena *a, const unsigned char *key, 
 	/* one spare byte so the plaintext is NUL-terminated for string users */
 	unsigned char *pt = arena_alloc(a, n + 1);
 	struct str aad = kms_context_aad(a, b, KMS_BLOB_HEAD, context);
-	if (kms_aead_open(kr, key, b + KMS_BLOB_HEAD, aad.p, aad.n, b + KMS_BLOB_HEAD + KMS_IV_BYTES,
-			  n, b + blob.n - KMS_TAG_BYTES, pt) < 0)
+	if (kms_aead_open(kr, key, b + KMS_BLOB_HEAD, aad.p, aad.n,
+			  b + KMS_BLOB_HEAD + KMS_IV_BYTES, n, b + blob.n - KMS_TAG_BYTES, pt) < 0)
 		return -1;
 	pt[n] = 0;
 	*plaintext = (struct str){(const char *)pt, n};

@@ -34,10 +34,10 @@ struct kms_key {
 	const char *arn;
 	const char *description;
 	const char *policy; /* NULL: the default policy */
-	int state;          /* enum kms_state */
+	int state;	    /* enum kms_state */
 	int aws_managed;    /* KeyManager AWS */
-	int rotation;       /* automatic rotation enabled */
-	double created;     /* epoch seconds */
+	int rotation;	    /* automatic rotation enabled */
+	double created;	    /* epoch seconds */
 	double deletion_date;
 	int pending_days;
 };
@@ -61,13 +61,12 @@ int kms_key_check_not_pending(struct aws_call *c, const struct kms_key *k);
 /* kms_key_metadata: the KeyMetadata structure for k (arena). */
 struct jv *kms_key_metadata(struct aws_call *c, const struct kms_key *k);
 /* kms_key_arn: "arn:aws:kms:<region>:<account>:key/<id>" in arena a. */
-const char *kms_key_arn(struct arena *a, const char *region, const char *account,
-			const char *id);
+const char *kms_key_arn(struct arena *a, const char *region, const char *account, const char *id);
 /* kms_key_insert: creates a key row with fresh wrapped material; *id_out
  * gets the new id (arena). Returns 0 or -1 with KMSInternalException. No
  * transaction of its own. */
-int kms_key_insert(struct aws_call *c, const char *description, int aws_managed,
-		   const char *policy, const char **id_out);
+int kms_key_insert(struct aws_call *c, const char *description, int aws_managed, const char *policy,
+		   const char **id_out);
 /* kms_fail_db: records KMSInternalException for a failed statement (rc). */
 int kms_fail_db(struct aws_call *c, int rc);
 /* kms_tx_begin / kms_tx_end: a transaction around a handler's writes.
@@ -126,7 +125,7 @@ struct kms_cached_key {
 const struct kms_cached_key *kms_keyring_get(struct aws_call *c, const char *id);
 /* kms_keyring_forget: drops key id from the cache (after a state change). */
 void kms_keyring_forget(struct kms_keyring *kr, const char *id);
-/* kms_keyring_random: n random bytes from the OpenSSL CSPRNG; -1 on failure. */
+/* kms_random: n random bytes from the OpenSSL CSPRNG; -1 on failure. */
 int kms_random(void *out, size_t n);
 
 /* --- envelope.c: ciphertext blobs --- */

@@ -25,6 +25,10 @@
 struct kms_keyring {
 	unsigned char master[KMS_KEY_BYTES];
 	EVP_CIPHER_CTX *ctx;
+	/* the key ctx is scheduled for, so repeated use of one key (the hot
+	 * path) only sets a new IV: a full init costs more than the AES-GCM */
+	unsigned char ctx_key[KMS_KEY_BYTES];
+	int ctx_keyed;
 	struct kms_cached_key *slots;
 	size_t cap; /* power of two */
 	size_t used;
@@ -90,7 +94,8 @@ static int load_master(struct kms_keyring *kr, const char *path, char **err)
 	if (st.st_mode & 077) {
 		/* Why fix rather than refuse: a restored backup often loses its
 		 * mode; the key is still ours, so tighten it and say so. */
-		log_warn("kms: %s had mode %03o; setting 0600", path, (unsigned)(st.st_mode & 0777));
+		log_warn("kms: %s had mode %03o; setting 0600", path,
+			 (unsigned)(st.st_mode & 0777));
 		if (fchmod(fd, 0600) < 0)
 			log_warn("kms: chmod %s: %s", path, strerror(errno));
 	}
@@ -202,12 +207,32 @@ void kms_keyring_close(struct kms_keyring *kr)
 	}
 	EVP_CIPHER_CTX_free(kr->ctx);
 	OPENSSL_cleanse(kr->master, sizeof(kr->master));
+	OPENSSL_cleanse(kr->ctx_key, sizeof(kr->ctx_key));
 	free(kr);
 }
 
 int kms_random(void *out, size_t n)
 {
 	return n > (size_t)INT32_MAX || RAND_bytes(out, (int)n) != 1 ? -1 : 0;
+}
+
+/* aead_init: readies kr->ctx for one AES-256-GCM operation (enc 1/0)
+ * under key with iv, reusing the key schedule when key is the last one. */
+static int aead_init(struct kms_keyring *kr, const unsigned char *key, const unsigned char *iv,
+		     int enc)
+{
+	if (kr->ctx_keyed && CRYPTO_memcmp(kr->ctx_key, key, KMS_KEY_BYTES) == 0) {
+		if (EVP_CipherInit_ex(kr->ctx, NULL, NULL, NULL, iv, enc) == 1)
+			return 0;
+		kr->ctx_keyed = 0;
+		return -1;
+	}
+	kr->ctx_keyed = 0;
+	if (EVP_CipherInit_ex(kr->ctx, EVP_aes_256_gcm(), NULL, key, iv, enc) != 1)
+		return -1;
+	memcpy(kr->ctx_key, key, KMS_KEY_BYTES);
+	kr->ctx_keyed = 1;
+	return 0;
 }
 
 int kms_aead_seal(struct kms_keyring *kr, const unsigned char *key, const unsigned char *iv,
@@ -218,7 +243,7 @@ int kms_aead_seal(struct kms_keyring *kr, const unsigned char *key, const unsign
 	int len = 0;
 	if (n > (size_t)INT32_MAX || aad_n > (size_t)INT32_MAX)
 		return -1;
-	if (EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) != 1)
+	if (aead_init(kr, key, iv, 1) < 0)
 		return -1;
 	if (aad_n && EVP_EncryptUpdate(x, NULL, &len, aad, (int)aad_n) != 1)
 		return -1;
@@ -239,7 +264,7 @@ int kms_aead_open(struct kms_keyring *kr, const unsigned char *key, const unsign
 	int len = 0;
 	if (n > (size_t)INT32_MAX || aad_n > (size_t)INT32_MAX)
 		return -1;
-	if (EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, iv) != 1)
+	if (aead_init(kr, key, iv, 0) < 0)
 		return -1;
 	if (aad_n && EVP_DecryptUpdate(x, NULL, &len, aad, (int)aad_n) != 1)
 		return -1;

@@ -12,8 +12,8 @@
 #include <openssl/crypto.h>
 
 static const char sql_key_by_id[] =
-	"SELECT id, account, region, description, state, manager, rotation, created, "
-	"deletion_date, pending_days, policy FROM kms_keys WHERE id = ?1";
+    "SELECT id, account, region, description, state, manager, rotation, created, "
+    "deletion_date, pending_days, policy FROM kms_keys WHERE id = ?1";
 static const char sql_key_by_alias[] = "SELECT key_id FROM kms_aliases WHERE account = ?1 AND "
 				       "region = ?2 AND name = ?3";
 
@@ -187,7 +187,7 @@ int kms_key_find(struct aws_call *c, const char *ref, int allow_alias, struct km
 		if (!allow_alias)
 			return aws_fail(c, 400, "NotFoundException", "Invalid keyId %s", ref);
 		const char *alias_arn =
-			arena_sprintf(c->a, "arn:aws:kms:%s:%s:%s", region, account, rest);
+		    arena_sprintf(c->a, "arn:aws:kms:%s:%s:%s", region, account, rest);
 		if (strcmp(region, c->region) || strcmp(account, c->account))
 			return aws_fail(c, 400, "NotFoundException", "Alias %s is not found.",
 					alias_arn);
@@ -203,9 +203,8 @@ int kms_key_find(struct aws_call *c, const char *ref, int allow_alias, struct km
 	} else if (!looks_like_key_id(id)) {
 		return aws_fail(c, 400, "NotFoundException", "Invalid keyId %s", ref);
 	}
-	if (!kms_key_load(c, id, k) || strcmp(k->account, account) ||
-	    strcmp(k->region, region) || strcmp(k->account, c->account) ||
-	    strcmp(k->region, c->region))
+	if (!kms_key_load(c, id, k) || strcmp(k->account, account) || strcmp(k->region, region) ||
+	    strcmp(k->account, c->account) || strcmp(k->region, c->region))
 		return not_found_key(c, ref);
 	if (k->state == KMS_STATE_PENDING_DELETION &&
 	    k->deletion_date * 1000.0 <= (double)c->now_ms) {
@@ -270,8 +269,8 @@ struct jv *kms_key_metadata(struct aws_call *c, const struct kms_key *k)
 	return m;
 }
 
-int kms_key_insert(struct aws_call *c, const char *description, int aws_managed,
-		   const char *policy, const char **id_out)
+int kms_key_insert(struct aws_call *c, const char *description, int aws_managed, const char *policy,
+		   const char **id_out)
 {
 	char id[37];
 	unsigned char material[KMS_KEY_BYTES], wrapped[KMS_WRAPPED_LEN];
@@ -282,10 +281,10 @@ int kms_key_insert(struct aws_call *c, const char *description, int aws_managed,
 		return aws_fail(c, 500, "KMSInternalException", "cannot generate key material");
 	}
 	OPENSSL_cleanse(material, sizeof(material));
-	sqlite3_stmt *st = db_stmt(c->fb->db,
-				   "INSERT INTO kms_keys(id, account, region, description, state, "
-				   "manager, rotation, created, policy, material) "
-				   "VALUES(?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8)");
+	sqlite3_stmt *st =
+	    db_stmt(c->fb->db, "INSERT INTO kms_keys(id, account, region, description, state, "
+			       "manager, rotation, created, policy, material) "
+			       "VALUES(?1, ?2, ?3, ?4, 1, ?5, ?5, ?6, ?7, ?8)");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, c->account, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->region, -1, SQLITE_STATIC);
@@ -319,10 +318,12 @@ static int check_create_args(struct aws_call *c)
 				spec);
 	if (usage && strcmp(usage, "ENCRYPT_DECRYPT"))
 		return aws_fail(c, 400, "ValidationException",
-				"KeyUsage %s is not compatible with KeySpec SYMMETRIC_DEFAULT", usage);
+				"KeyUsage %s is not compatible with KeySpec SYMMETRIC_DEFAULT",
+				usage);
 	if (origin && strcmp(origin, "AWS_KMS"))
 		return aws_fail(c, 400, "UnsupportedOperationException",
-				"Origin %s is not supported: fogbank implements only AWS_KMS", origin);
+				"Origin %s is not supported: fogbank implements only AWS_KMS",
+				origin);
 	if (jv_get_str(c->in, "CustomKeyStoreId") || jv_get_str(c->in, "XksKeyId"))
 		return aws_fail(c, 400, "CustomKeyStoreNotFoundException",
 				"fogbank has no custom key stores");

@@ -61,11 +61,12 @@ int kms_op_schedule_key_deletion(struct aws_call *c)
 		return -1;
 	int64_t days = jv_get_int(c->in, "PendingWindowInDays", 30);
 	if (days < 7 || days > 30)
-		return aws_fail(c, 400, "ValidationException",
-				"1 validation error detected: Value '%lld' at 'pendingWindowInDays' "
-				"failed to satisfy constraint: Member must have value %s",
-				(long long)days,
-				days < 7 ? "greater than or equal to 7" : "less than or equal to 30");
+		return aws_fail(
+		    c, 400, "ValidationException",
+		    "1 validation error detected: Value '%lld' at 'pendingWindowInDays' "
+		    "failed to satisfy constraint: Member must have value %s",
+		    (long long)days,
+		    days < 7 ? "greater than or equal to 7" : "less than or equal to 30");
 	double when = (double)c->now_ms / 1000.0 + (double)days * DAY_S;
 	if (set_state(c, &k, KMS_STATE_PENDING_DELETION, when, (int)days) < 0)
 		return -1;

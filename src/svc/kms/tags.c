@@ -17,7 +17,8 @@ int kms_tags_check(struct aws_call *c, const struct jv *tags)
 	for (size_t i = 0; i < n; i++) {
 		struct str k = jv_get_strv(jv_at(tags, i), "TagKey");
 		if (!k.p || k.n == 0 || k.n > 128)
-			return aws_fail(c, 400, "TagException", "Tag keys must be 1 to 128 characters");
+			return aws_fail(c, 400, "TagException",
+					"Tag keys must be 1 to 128 characters");
 		if (k.n >= 4 && strncasecmp(k.p, "aws:", 4) == 0)
 			return aws_fail(c, 400, "TagException",
 					"Tags beginning with aws: are reserved");
@@ -31,10 +32,10 @@ int kms_tags_put(struct aws_call *c, const char *id, const struct jv *tags)
 {
 	for (size_t i = 0; i < jv_len(tags); i++) {
 		const struct jv *t = jv_at(tags, i);
-		sqlite3_stmt *st = db_stmt(c->fb->db,
-					   "INSERT INTO kms_tags(key_id, tag_key, tag_value) "
-					   "VALUES(?1, ?2, ?3) ON CONFLICT(key_id, tag_key) DO "
-					   "UPDATE SET tag_value = excluded.tag_value");
+		sqlite3_stmt *st =
+		    db_stmt(c->fb->db, "INSERT INTO kms_tags(key_id, tag_key, tag_value) "
+				       "VALUES(?1, ?2, ?3) ON CONFLICT(key_id, tag_key) DO "
+				       "UPDATE SET tag_value = excluded.tag_value");
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, jv_get_str(t, "TagKey"), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, jv_get_str(t, "TagValue"), -1, SQLITE_STATIC);
@@ -58,7 +59,7 @@ int kms_op_tag_resource(struct aws_call *c)
 	if (ok == 0) {
 		/* the limit holds for the merged set, so count after the upsert */
 		sqlite3_stmt *st =
-			db_stmt(c->fb->db, "SELECT count(*) FROM kms_tags WHERE key_id = ?1");
+		    db_stmt(c->fb->db, "SELECT count(*) FROM kms_tags WHERE key_id = ?1");
 		sqlite3_bind_text(st, 1, k.id, -1, SQLITE_STATIC);
 		int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 		sqlite3_reset(st);
@@ -83,8 +84,8 @@ int kms_op_untag_resource(struct aws_call *c)
 		const struct jv *key = jv_at(keys, i);
 		if (!key || key->type != JV_STRING)
 			continue;
-		sqlite3_stmt *st = db_stmt(c->fb->db,
-					   "DELETE FROM kms_tags WHERE key_id = ?1 AND tag_key = ?2");
+		sqlite3_stmt *st =
+		    db_stmt(c->fb->db, "DELETE FROM kms_tags WHERE key_id = ?1 AND tag_key = ?2");
 		sqlite3_bind_text(st, 1, k.id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, key->u.s.p, (int)key->u.s.n, SQLITE_STATIC);
 		int rc = db_step_done(st);

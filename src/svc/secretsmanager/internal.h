@@ -22,10 +22,10 @@ struct sm_secret {
 	const char *arn;
 	const char *name;
 	const char *description; /* NULL when never set */
-	const char *kms_key_id;  /* as given; NULL: the aws/secretsmanager key */
-	const char *policy;      /* NULL when none */
+	const char *kms_key_id;	 /* as given; NULL: the aws/secretsmanager key */
+	const char *policy;	 /* NULL when none */
 	double created, last_changed, last_accessed; /* 0: never */
-	double deleted_date, purge_at;               /* 0: not scheduled */
+	double deleted_date, purge_at;		     /* 0: not scheduled */
 };
 
 /* --- store.c --- */
@@ -48,8 +48,8 @@ int sm_secret_find(struct aws_call *c, const char *secret_id, struct sm_secret *
 /* sm_parse_arn: for "arn:<p>:secretsmanager:<region>:<account>:secret:<x>"
  * sets region, account (arena) and the resource after "secret:"; -1 if
  * secret_id is not such an ARN. */
-int sm_parse_arn(struct arena *a, const char *secret_id, const char **region,
-		 const char **account, const char **rest);
+int sm_parse_arn(struct arena *a, const char *secret_id, const char **region, const char **account,
+		 const char **rest);
 /* sm_purge_one: deletes secret id and everything it owns (joins an open
  * transaction, else uses its own). SQLITE_DONE or an error code. */
 int sm_purge_one(struct db *db, int64_t id);
@@ -67,7 +67,7 @@ void sm_out_arn_name(struct aws_call *c, const struct sm_secret *s);
 
 /* A secret value as handlers pass it around. */
 struct sm_value {
-	int binary;     /* 1: SecretBinary, 0: SecretString */
+	int binary;	/* 1: SecretBinary, 0: SecretString */
 	struct str val; /* the bytes */
 };
 /* sm_value_arg: reads SecretString / SecretBinary from the input. Returns
@@ -93,6 +93,10 @@ int sm_version_add(struct aws_call *c, const struct sm_secret *s, const char *ve
 /* sm_stage_attach: points label stage of secret id at version_id, with the
  * AWSCURRENT -> AWSPREVIOUS rule. */
 int sm_stage_attach(struct aws_call *c, int64_t id, const char *stage, const char *version_id);
+/* sm_stages_sync: refreshes sm_versions.stages (the denormalized label
+ * list GetSecretValue reads) of every version of secret id; call after
+ * changing its labels. */
+int sm_stages_sync(struct aws_call *c, int64_t id);
 /* sm_version_stages: the labels of one version as a JV_ARRAY. */
 struct jv *sm_version_stages(struct aws_call *c, int64_t id, const char *version_id);
 /* sm_encrypt / sm_decrypt: a value's ciphertext under key_ref (NULL: the

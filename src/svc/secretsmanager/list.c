@@ -15,8 +15,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 
-static const char *const filter_keys[] = {"description", "name", "tag-key", "tag-value",
-					  "primary-region", "owning-service", "all"};
+static const char *const filter_keys[] = {
+    "description", "name", "tag-key", "tag-value", "primary-region", "owning-service", "all"};
 
 int sm_filters_check(struct aws_call *c, const struct jv *filters)
 {
@@ -28,12 +28,13 @@ int sm_filters_check(struct aws_call *c, const struct jv *filters)
 		for (size_t k = 0; key && k < FB_ARRAY_LEN(filter_keys); k++)
 			known |= strcmp(key, filter_keys[k]) == 0;
 		if (!known)
-			return aws_fail(c, 400, "ValidationException",
-					"1 validation error detected: Value '%s' at "
-					"'filters.%zu.member.key' failed to satisfy constraint: Member "
-					"must satisfy enum value set: [all, name, tag-key, description, "
-					"tag-value, primary-region, owning-service]",
-					key ? key : "null", i + 1);
+			return aws_fail(
+			    c, 400, "ValidationException",
+			    "1 validation error detected: Value '%s' at "
+			    "'filters.%zu.member.key' failed to satisfy constraint: Member "
+			    "must satisfy enum value set: [all, name, tag-key, description, "
+			    "tag-value, primary-region, owning-service]",
+			    key ? key : "null", i + 1);
 		if (jv_len(jv_get(jv_at(filters, i), "Values")) < 1)
 			return aws_fail(c, 400, "InvalidParameterException",
 					"Invalid filter values: each filter needs 1 to 10 values.");
@@ -54,7 +55,8 @@ static int prefix(const char *s, const char *p, size_t n, int nocase)
 static int word_match(const char *s, const char *w, size_t n)
 {
 	for (const char *p = s; p && *p; p++) {
-		int start = isalnum((unsigned char)*p) && (p == s || !isalnum((unsigned char)p[-1]));
+		int start =
+		    isalnum((unsigned char)*p) && (p == s || !isalnum((unsigned char)p[-1]));
 		if (start && prefix(p, w, n, 1))
 			return 1;
 	}
@@ -130,13 +132,13 @@ size_t sm_list_load(struct aws_call *c, int desc, int include_deleted, struct sm
 {
 	secretsmanager_purge(c->fb, c->now_ms);
 	sqlite3_stmt *st = db_stmt(
-		c->fb->db, desc ? "SELECT id, arn, name, description, kms_key_id, policy, created, "
-				  "last_changed, last_accessed, deleted_date, purge_at FROM "
-				  "sm_secrets WHERE account = ?1 AND region = ?2 ORDER BY created "
-				  "DESC, id DESC"
-				: "SELECT id, arn, name, description, kms_key_id, policy, created, "
-				  "last_changed, last_accessed, deleted_date, purge_at FROM "
-				  "sm_secrets WHERE account = ?1 AND region = ?2 ORDER BY created, id");
+	    c->fb->db, desc ? "SELECT id, arn, name, description, kms_key_id, policy, created, "
+			      "last_changed, last_accessed, deleted_date, purge_at FROM "
+			      "sm_secrets WHERE account = ?1 AND region = ?2 ORDER BY created "
+			      "DESC, id DESC"
+			    : "SELECT id, arn, name, description, kms_key_id, policy, created, "
+			      "last_changed, last_accessed, deleted_date, purge_at FROM "
+			      "sm_secrets WHERE account = ?1 AND region = ?2 ORDER BY created, id");
 	sqlite3_bind_text(st, 1, c->account, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->region, -1, SQLITE_STATIC);
 	size_t n = 0, cap = 16;
@@ -178,7 +180,8 @@ int sm_page_token(struct aws_call *c, size_t *offset)
 	char *end = NULL;
 	unsigned long long v = strtoull(t, &end, 10);
 	if (!*t || *end || t[0] == '-')
-		return aws_fail(c, 400, "InvalidNextTokenException", "The NextToken value is invalid.");
+		return aws_fail(c, 400, "InvalidNextTokenException",
+				"The NextToken value is invalid.");
 	*offset = (size_t)v;
 	return 0;
 }

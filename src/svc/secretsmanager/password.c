@@ -39,11 +39,11 @@ int secretsmanager_op_get_random_password(struct aws_call *c)
 	int64_t len = jv_get_int(c->in, "PasswordLength", 32);
 	const char *exclude = jv_get_str(c->in, "ExcludeCharacters");
 	const char *sets[5] = {
-		jv_get_bool(c->in, "ExcludeLowercase", 0) ? "" : "abcdefghijklmnopqrstuvwxyz",
-		jv_get_bool(c->in, "ExcludeUppercase", 0) ? "" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-		jv_get_bool(c->in, "ExcludeNumbers", 0) ? "" : "0123456789",
-		jv_get_bool(c->in, "ExcludePunctuation", 0) ? "" : punctuation,
-		jv_get_bool(c->in, "IncludeSpace", 0) ? " " : "",
+	    jv_get_bool(c->in, "ExcludeLowercase", 0) ? "" : "abcdefghijklmnopqrstuvwxyz",
+	    jv_get_bool(c->in, "ExcludeUppercase", 0) ? "" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+	    jv_get_bool(c->in, "ExcludeNumbers", 0) ? "" : "0123456789",
+	    jv_get_bool(c->in, "ExcludePunctuation", 0) ? "" : punctuation,
+	    jv_get_bool(c->in, "IncludeSpace", 0) ? " " : "",
 	};
 	int require = jv_get_bool(c->in, "RequireEachIncludedType", 1);
 	if (len < 1 || len > 4096)

@@ -71,7 +71,7 @@ static int set_policy(struct aws_call *c, const char *policy)
 		ok = sm_check_live(c, &s);
 	if (ok == 0) {
 		sqlite3_stmt *st =
-			db_stmt(c->fb->db, "UPDATE sm_secrets SET policy = ?2 WHERE id = ?1");
+		    db_stmt(c->fb->db, "UPDATE sm_secrets SET policy = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, s.id);
 		if (policy)
 			sqlite3_bind_text(st, 2, policy, -1, SQLITE_STATIC);

@@ -19,8 +19,8 @@ static int valid_name(const char *name)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char ch = name[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      strchr("/_+=.@-", ch)))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("/_+=.@-", ch)))
 			return 0;
 	}
 	return 1;
@@ -31,7 +31,7 @@ static int valid_name(const char *name)
 static int random_suffix(char out[7])
 {
 	static const char alnum[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 	size_t n = 0;
 	while (n < 6) {
 		unsigned char b[16];
@@ -52,10 +52,11 @@ static int check_key(struct aws_call *c, const char *key_ref)
 		return 0;
 	const char *why = c->err_msg ? c->err_msg : "";
 	c->err_code = NULL;
-	return aws_fail(c, 400, "EncryptionFailure",
-			"Secrets Manager can't encrypt the protected secret text using the provided "
-			"KMS key. (%s)",
-			why);
+	return aws_fail(
+	    c, 400, "EncryptionFailure",
+	    "Secrets Manager can't encrypt the protected secret text using the provided "
+	    "KMS key. (%s)",
+	    why);
 }
 
 /* clear_error: forgets an error recorded on c (a lookup that may miss). */
@@ -192,7 +193,7 @@ static int update_key(struct aws_call *c, struct sm_secret *s, int has_value)
 	if ((key == NULL) == (s->kms_key_id == NULL) && (!key || strcmp(key, s->kms_key_id) == 0))
 		return 0;
 	sqlite3_stmt *st =
-		db_stmt(c->fb->db, "UPDATE sm_secrets SET kms_key_id = ?2 WHERE id = ?1");
+	    db_stmt(c->fb->db, "UPDATE sm_secrets SET kms_key_id = ?2 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, s->id);
 	if (key)
 		sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -217,7 +218,7 @@ int secretsmanager_op_update_secret(struct aws_call *c)
 	const char *desc = jv_get_str(c->in, "Description");
 	if (ok == 0 && desc) {
 		sqlite3_stmt *st =
-			db_stmt(c->fb->db, "UPDATE sm_secrets SET description = ?2 WHERE id = ?1");
+		    db_stmt(c->fb->db, "UPDATE sm_secrets SET description = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, s.id);
 		sqlite3_bind_text(st, 2, desc, -1, SQLITE_STATIC);
 		int rc = db_step_done(st);
@@ -263,8 +264,9 @@ int secretsmanager_op_delete_secret(struct aws_call *c)
 		ok = rc == SQLITE_DONE ? 0 : sm_fail_db(c, rc);
 	} else if (ok == 0) {
 		when = now + (double)days * DAY_S;
-		sqlite3_stmt *st = db_stmt(c->fb->db, "UPDATE sm_secrets SET deleted_date = ?2, "
-						      "purge_at = ?3, last_changed = ?2 WHERE id = ?1");
+		sqlite3_stmt *st =
+		    db_stmt(c->fb->db, "UPDATE sm_secrets SET deleted_date = ?2, "
+				       "purge_at = ?3, last_changed = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(st, 1, s.id);
 		sqlite3_bind_double(st, 2, now);
 		sqlite3_bind_double(st, 3, when);
@@ -285,9 +287,10 @@ int secretsmanager_op_restore_secret(struct aws_call *c)
 		return -1;
 	int ok = sm_secret_find(c, jv_get_str(c->in, "SecretId"), &s);
 	if (ok == 0) {
-		sqlite3_stmt *st = db_stmt(c->fb->db, "UPDATE sm_secrets SET deleted_date = NULL, "
-						      "purge_at = NULL, last_changed = ?2 WHERE id = "
-						      "?1");
+		sqlite3_stmt *st =
+		    db_stmt(c->fb->db, "UPDATE sm_secrets SET deleted_date = NULL, "
+				       "purge_at = NULL, last_changed = ?2 WHERE id = "
+				       "?1");
 		sqlite3_bind_int64(st, 1, s.id);
 		sqlite3_bind_double(st, 2, (double)c->now_ms / 1000.0);
 		int rc = db_step_done(st);

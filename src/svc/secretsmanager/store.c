@@ -6,8 +6,8 @@
 #include "fb.h"
 #include "svc/secretsmanager/internal.h"
 
-#define SM_SECRET_COLS                                                                      \
-	"SELECT id, arn, name, description, kms_key_id, policy, created, last_changed, "    \
+#define SM_SECRET_COLS                                                                             \
+	"SELECT id, arn, name, description, kms_key_id, policy, created, last_changed, "           \
 	"last_accessed, deleted_date, purge_at FROM sm_secrets WHERE "
 
 static const char sql_by_name[] = SM_SECRET_COLS "account = ?1 AND region = ?2 AND name = ?3";
@@ -76,8 +76,8 @@ static void read_row(struct arena *a, sqlite3_stmt *st, struct sm_secret *s)
 	s->purge_at = sqlite3_column_double(st, 10);
 }
 
-int sm_parse_arn(struct arena *a, const char *secret_id, const char **region,
-		 const char **account, const char **rest)
+int sm_parse_arn(struct arena *a, const char *secret_id, const char **region, const char **account,
+		 const char **rest)
 {
 	static const char prefix[] = "arn:";
 	if (strncmp(secret_id, prefix, 4) != 0)
@@ -148,10 +148,10 @@ int sm_secret_find(struct aws_call *c, const char *secret_id, struct sm_secret *
 int sm_purge_one(struct db *db, int64_t id)
 {
 	static const char *const sqls[] = {
-		"DELETE FROM sm_stages WHERE secret_id = ?1",
-		"DELETE FROM sm_versions WHERE secret_id = ?1",
-		"DELETE FROM sm_tags WHERE secret_id = ?1",
-		"DELETE FROM sm_secrets WHERE id = ?1",
+	    "DELETE FROM sm_stages WHERE secret_id = ?1",
+	    "DELETE FROM sm_versions WHERE secret_id = ?1",
+	    "DELETE FROM sm_tags WHERE secret_id = ?1",
+	    "DELETE FROM sm_secrets WHERE id = ?1",
 	};
 	int own = sqlite3_get_autocommit(db_sqlite(db));
 	if (own && db_begin(db) != SQLITE_OK)
@@ -197,7 +197,7 @@ void secretsmanager_purge(struct fogbank *fb, int64_t now_ms)
 int sm_touch(struct aws_call *c, int64_t id)
 {
 	sqlite3_stmt *st =
-		db_stmt(c->fb->db, "UPDATE sm_secrets SET last_changed = ?2 WHERE id = ?1");
+	    db_stmt(c->fb->db, "UPDATE sm_secrets SET last_changed = ?2 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_double(st, 2, (double)c->now_ms / 1000.0);
 	int rc = db_step_done(st);

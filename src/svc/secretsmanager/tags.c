@@ -32,10 +32,10 @@ int sm_tags_put(struct aws_call *c, int64_t id, const struct jv *tags)
 	for (size_t i = 0; i < jv_len(tags); i++) {
 		const struct jv *t = jv_at(tags, i);
 		const char *v = jv_get_str(t, "Value");
-		sqlite3_stmt *st = db_stmt(c->fb->db,
-					   "INSERT INTO sm_tags(secret_id, tag_key, tag_value) "
-					   "VALUES(?1, ?2, ?3) ON CONFLICT(secret_id, tag_key) DO "
-					   "UPDATE SET tag_value = excluded.tag_value");
+		sqlite3_stmt *st =
+		    db_stmt(c->fb->db, "INSERT INTO sm_tags(secret_id, tag_key, tag_value) "
+				       "VALUES(?1, ?2, ?3) ON CONFLICT(secret_id, tag_key) DO "
+				       "UPDATE SET tag_value = excluded.tag_value");
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_text(st, 2, jv_get_str(t, "Key"), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, v ? v : "", -1, SQLITE_STATIC);

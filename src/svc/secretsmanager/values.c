@@ -3,7 +3,7 @@
  *
  * GetSecretValue by name is one indexed SELECT through a cached statement
  * (secret row, the version behind the label or id, and that version's
- * labels in one go) plus one AES-GCM decrypt with cached key material; by
+ * labels, kept denormalized in sm_versions.stages, in one go) plus one AES-GCM decrypt with cached key material; by
  * partial ARN it may take a second SELECT. Everything it allocates comes
  * from the request arena. */
 #include "core/compat.h"
@@ -11,16 +11,15 @@
 #include "fb.h"
 #include "svc/secretsmanager/internal.h"
 
-#define SM_VALUE_SQL(where)                                                                  \
-	"SELECT s.id, s.arn, s.name, s.deleted_date, s.purge_at, s.last_accessed, "          \
-	"v.version_id, v.created, v.is_binary, v.ciphertext, (SELECT group_concat(x.stage, " \
-	"char(10)) FROM sm_stages x WHERE x.secret_id = s.id AND x.version_id = "            \
-	"v.version_id) FROM sm_secrets s LEFT JOIN sm_stages g ON g.secret_id = s.id AND "   \
-	"g.stage = ?4 LEFT JOIN sm_versions v ON v.secret_id = s.id AND v.version_id = "     \
+#define SM_VALUE_SQL(where)                                                                        \
+	"SELECT s.id, s.arn, s.name, s.deleted_date, s.purge_at, s.last_accessed, "                \
+	"v.version_id, v.created, v.is_binary, v.ciphertext, v.stages FROM sm_secrets s LEFT "     \
+	"JOIN sm_stages g ON g.secret_id = s.id AND "                                              \
+	"g.stage = ?4 LEFT JOIN sm_versions v ON v.secret_id = s.id AND v.version_id = "           \
 	"coalesce(?5, g.version_id) WHERE " where
 
 static const char sql_value_by_name[] =
-	SM_VALUE_SQL("s.account = ?1 AND s.region = ?2 AND s.name = ?3");
+    SM_VALUE_SQL("s.account = ?1 AND s.region = ?2 AND s.name = ?3");
 static const char sql_value_by_arn[] = SM_VALUE_SQL("s.arn = ?1");
 
 #define DAY_S 86400.0
@@ -68,8 +67,8 @@ static int query(struct aws_call *c, const char *sql, const char *a1, const char
 		size_t n = (size_t)sqlite3_column_bytes(st, 9);
 		r->blob = (struct str){arena_strndup(c->a, sqlite3_column_blob(st, 9), n), n};
 		const char *labels = db_col_text(st, 10);
-		r->stages = (struct str){labels ? arena_strdup(c->a, labels) : NULL,
-					 labels ? (size_t)sqlite3_column_bytes(st, 10) : 0};
+		size_t ln = labels ? (size_t)sqlite3_column_bytes(st, 10) : 0;
+		r->stages = (struct str){ln ? arena_strndup(c->a, labels, ln) : NULL, ln};
 	}
 	sqlite3_reset(st);
 	return 1;
@@ -86,7 +85,8 @@ static struct jv *stages_array(struct aws_call *c, struct str joined, const char
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		jv_push(c->a, arr, jv_string(c->a, p, (size_t)(e - p)));
-		if (want && strlen(want) == (size_t)(e - p) && memcmp(want, p, (size_t)(e - p)) == 0)
+		if (want && strlen(want) == (size_t)(e - p) &&
+		    memcmp(want, p, (size_t)(e - p)) == 0)
 			*has = 1;
 		p = e + 1;
 	}
@@ -101,7 +101,7 @@ static void note_access(struct aws_call *c, const struct value_row *r)
 	if (r->last_accessed >= today)
 		return;
 	sqlite3_stmt *st =
-		db_stmt(c->fb->db, "UPDATE sm_secrets SET last_accessed = ?2 WHERE id = ?1");
+	    db_stmt(c->fb->db, "UPDATE sm_secrets SET last_accessed = ?2 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, r->id);
 	sqlite3_bind_double(st, 2, today);
 	db_step_done(st);
@@ -119,10 +119,10 @@ int sm_value_entry(struct aws_call *c, const char *secret_id, const char *versio
 	if (sm_parse_arn(c->a, secret_id, &region, &account, &rest) == 0) {
 		if (strcmp(region, c->region) || strcmp(account, c->account))
 			return sm_not_found(c);
-		found = query(c, sql_value_by_arn, secret_id, NULL, NULL, stage, version_id, &r,
-			      o) ||
-			query(c, sql_value_by_name, c->account, c->region, rest, stage, version_id,
-			      &r, o);
+		found =
+		    query(c, sql_value_by_arn, secret_id, NULL, NULL, stage, version_id, &r, o) ||
+		    query(c, sql_value_by_name, c->account, c->region, rest, stage, version_id, &r,
+			  o);
 	} else {
 		found = query(c, sql_value_by_name, c->account, c->region, secret_id, stage,
 			      version_id, &r, o);
@@ -151,9 +151,10 @@ int sm_value_entry(struct aws_call *c, const char *secret_id, const char *versio
 	int has_stage;
 	struct jv *stages = stages_array(c, r.stages, version_stage, &has_stage);
 	if (version_id && version_stage && !has_stage)
-		return aws_fail(c, 400, "InvalidRequestException",
-				"You provided a VersionStage that is not associated to the provided "
-				"VersionId.");
+		return aws_fail(
+		    c, 400, "InvalidRequestException",
+		    "You provided a VersionStage that is not associated to the provided "
+		    "VersionId.");
 	struct str pt;
 	if (sm_decrypt(c, jv_get_str(o, "ARN"), jv_get_str(o, "VersionId"), r.blob, &pt) < 0)
 		return -1;
@@ -194,8 +195,9 @@ int secretsmanager_op_batch_get_secret_value(struct aws_call *c)
 	const struct jv *ids = jv_get(c->in, "SecretIdList");
 	const struct jv *filters = jv_get(c->in, "Filters");
 	if ((ids != NULL) == (filters != NULL))
-		return aws_fail(c, 400, "InvalidParameterException",
-				"Either 'SecretIdList' or 'Filters' must be provided, but not both.");
+		return aws_fail(
+		    c, 400, "InvalidParameterException",
+		    "Either 'SecretIdList' or 'Filters' must be provided, but not both.");
 	if (ids && jv_get(c->in, "MaxResults"))
 		return aws_fail(c, 400, "InvalidParameterException",
 				"'Filters' not specified. 'Filters' must also be specified when "

@@ -100,9 +100,9 @@ int sm_version_exists(struct aws_call *c, const struct sm_secret *s, const char 
 		return 0;
 	}
 	int binary = sqlite3_column_int(st, 0);
-	struct str blob = {arena_strndup(c->a, sqlite3_column_blob(st, 1),
-					 (size_t)sqlite3_column_bytes(st, 1)),
-			   (size_t)sqlite3_column_bytes(st, 1)};
+	struct str blob = {
+	    arena_strndup(c->a, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)),
+	    (size_t)sqlite3_column_bytes(st, 1)};
 	sqlite3_reset(st);
 	if (!v)
 		return 1;
@@ -154,15 +154,27 @@ int sm_stage_attach(struct aws_call *c, int64_t id, const char *stage, const cha
 	return set_stage(c, id, stage, version_id);
 }
 
+int sm_stages_sync(struct aws_call *c, int64_t id)
+{
+	sqlite3_stmt *st = db_stmt(
+	    c->fb->db, "UPDATE sm_versions SET stages = coalesce((SELECT group_concat(stage, "
+		       "char(10)) FROM (SELECT stage FROM sm_stages g WHERE g.secret_id = "
+		       "sm_versions.secret_id AND g.version_id = sm_versions.version_id ORDER "
+		       "BY stage)), '') WHERE secret_id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	int rc = db_step_done(st);
+	return rc == SQLITE_DONE ? 0 : sm_fail_db(c, rc);
+}
+
 /* trim_deprecated: keeps the newest SM_MAX_DEPRECATED unlabelled versions. */
 static int trim_deprecated(struct aws_call *c, int64_t id)
 {
 	sqlite3_stmt *st = db_stmt(
-		c->fb->db, "DELETE FROM sm_versions WHERE secret_id = ?1 AND version_id IN ("
-			   "SELECT version_id FROM sm_versions v WHERE secret_id = ?1 AND NOT "
-			   "EXISTS (SELECT 1 FROM sm_stages g WHERE g.secret_id = v.secret_id AND "
-			   "g.version_id = v.version_id) ORDER BY created DESC, rowid DESC "
-			   "LIMIT -1 OFFSET ?2)");
+	    c->fb->db, "DELETE FROM sm_versions WHERE secret_id = ?1 AND version_id IN ("
+		       "SELECT version_id FROM sm_versions v WHERE secret_id = ?1 AND NOT "
+		       "EXISTS (SELECT 1 FROM sm_stages g WHERE g.secret_id = v.secret_id AND "
+		       "g.version_id = v.version_id) ORDER BY created DESC, rowid DESC "
+		       "LIMIT -1 OFFSET ?2)");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, SM_MAX_DEPRECATED);
 	int rc = db_step_done(st);
@@ -211,13 +223,12 @@ int sm_version_add(struct aws_call *c, const struct sm_secret *s, const char *ve
 	int rc = db_step_done(st);
 	if (rc != SQLITE_DONE)
 		return sm_fail_db(c, rc);
-	if (!stages)
-		return sm_stage_attach(c, s->id, SM_CURRENT, version_id) < 0 ? -1
-									     : trim_deprecated(c, s->id);
+	if (!stages && sm_stage_attach(c, s->id, SM_CURRENT, version_id) < 0)
+		return -1;
 	for (size_t i = 0; i < jv_len(stages); i++)
 		if (sm_stage_attach(c, s->id, jv_at(stages, i)->u.s.p, version_id) < 0)
 			return -1;
-	return trim_deprecated(c, s->id);
+	return trim_deprecated(c, s->id) < 0 ? -1 : sm_stages_sync(c, s->id);
 }
 
 struct jv *sm_version_stages(struct aws_call *c, int64_t id, const char *version_id)
@@ -349,6 +360,8 @@ int secretsmanager_op_update_secret_version_stage(struct aws_call *c)
 		ok = rc == SQLITE_DONE ? 0 : sm_fail_db(c, rc);
 	}
 	if (ok == 0)
+		ok = sm_stages_sync(c, s.id);
+	if (ok == 0)
 		ok = sm_touch(c, s.id);
 	if (sm_tx_end(c, ok) < 0)
 		return -1;
@@ -368,11 +381,11 @@ int secretsmanager_op_list_secret_version_ids(struct aws_call *c)
 	if (sm_page_token(c, &offset) < 0 ||
 	    sm_secret_find(c, jv_get_str(c->in, "SecretId"), &s) < 0)
 		return -1;
-	sqlite3_stmt *st = db_stmt(
-		c->fb->db, "SELECT v.version_id, v.created, v.kms_label, (SELECT count(*) FROM "
-			   "sm_stages g WHERE g.secret_id = v.secret_id AND g.version_id = "
-			   "v.version_id) FROM sm_versions v WHERE v.secret_id = ?1 ORDER BY "
-			   "v.created DESC, v.rowid DESC");
+	sqlite3_stmt *st =
+	    db_stmt(c->fb->db, "SELECT v.version_id, v.created, v.kms_label, (SELECT count(*) FROM "
+			       "sm_stages g WHERE g.secret_id = v.secret_id AND g.version_id = "
+			       "v.version_id) FROM sm_versions v WHERE v.secret_id = ?1 ORDER BY "
+			       "v.created DESC, v.rowid DESC");
 	sqlite3_bind_int64(st, 1, s.id);
 	struct jv *list = jv_array(c->a);
 	size_t seen = 0;
