@@ -272,6 +272,7 @@ static int process(struct http_conn *c)
 		struct http_header headers[HTTP_MAX_HEADERS];
 		struct http_request req;
 		memset(&req, 0, sizeof(req));
+		req.body_fd = -1;
 		int hl = http_parse_request(c->in.p, c->in.n, &req.h, headers, HTTP_MAX_HEADERS);
 		if (hl == HTTP_PARSE_INCOMPLETE) {
 			if (c->in.n > s->cfg.head_max)
@@ -342,11 +343,13 @@ static int process(struct http_conn *c)
 				break;
 			}
 			req.body = buf_str(&c->body);
+			req.body_len = req.body.n;
 			total = (size_t)hl + (size_t)used;
 		} else {
 			if (c->in.n - (size_t)hl < clen)
 				break; /* wait for the rest of the body */
 			req.body = (struct str){c->in.p + hl, (size_t)clen};
+			req.body_len = clen;
 			total = (size_t)hl + (size_t)clen;
 		}
 		const struct http_header *conn_h = http_find_header(&req.h, "connection");
@@ -358,6 +361,8 @@ static int process(struct http_conn *c)
 		struct http_response *r = &s->resp;
 		r->status = 200;
 		r->content_type = NULL;
+		r->body_fd = -1;
+		r->pull = NULL;
 		buf_clear(&r->headers);
 		buf_clear(&r->body);
 		s->cfg.handler(s->cfg.ctx, &req, r);
