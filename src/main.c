@@ -6,9 +6,12 @@
 #include "core/loop.h"
 #include "fb.h"
 #include "http/server.h"
+#include "core/child.h"
+#include "store/addr.h"
 #include "store/db.h"
 #include "svc/iam/keys.h"
 #include "svc/kms/kms.h"
+#include "svc/logs/logs.h"
 #include "svc/secretsmanager/secretsmanager.h"
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,9 +23,11 @@
 #define FB_PURGE_INTERVAL_MS 10000
 
 static const struct db_migration *const fb_migrations[] = {
+	addr_migrations,
     iam_migrations,
     kms_migrations,
     secretsmanager_migrations,
+    logs_migrations,
     NULL,
 };
 
@@ -184,6 +189,8 @@ static int cmd_up(int argc, char **argv)
 		 (long long)(fb_mono_ms() - t0));
 	loop_run(l);
 	http_server_stop(srv);
+	/* no child outlives fogbank: stop them all, SIGKILL what lingers */
+	child_shutdown_all(8000);
 	loop_free(l);
 	sigv4_key_cache_free(fb.sigcache);
 	db_close(fb.db);

@@ -56,6 +56,117 @@ QUERY_COMPATIBLE = {
     "cloudwatch": {"json_target_prefix": "GraniteServiceVersion20100801", "json_version": "1.0"},
 }
 
+# S3 output roots. botocore's parser ignores the root element of a rest-xml
+# response, so its S3 model names none and the generic "<OutputShape>"
+# root would be used; real S3 (and the SDKs that do check) use these.
+# GetBucketLocation's root is its one member, <LocationConstraint>region
+# </LocationConstraint> (proto_rest.c writes such a root as text), which
+# is what botocore's parse_get_bucket_location handler reads.
+S3_OUTPUT_ROOTS = {
+    "CompleteMultipartUploadOutput": "CompleteMultipartUploadResult",
+    "CreateMultipartUploadOutput": "InitiateMultipartUploadResult",
+    "DeleteObjectsOutput": "DeleteResult",
+    "GetBucketAccelerateConfigurationOutput": "AccelerateConfiguration",
+    "GetBucketAclOutput": "AccessControlPolicy",
+    "GetBucketCorsOutput": "CORSConfiguration",
+    "GetBucketLifecycleConfigurationOutput": "LifecycleConfiguration",
+    "GetBucketLifecycleOutput": "LifecycleConfiguration",
+    "GetBucketLocationOutput": "LocationConstraint",
+    "GetBucketLoggingOutput": "BucketLoggingStatus",
+    "GetBucketRequestPaymentOutput": "RequestPaymentConfiguration",
+    "GetBucketTaggingOutput": "Tagging",
+    "GetBucketVersioningOutput": "VersioningConfiguration",
+    "GetBucketWebsiteOutput": "WebsiteConfiguration",
+    "GetObjectAclOutput": "AccessControlPolicy",
+    "GetObjectAttributesOutput": "GetObjectAttributesResponse",
+    "GetObjectTaggingOutput": "Tagging",
+    "ListBucketAnalyticsConfigurationsOutput": "ListBucketAnalyticsConfigurationResult",
+    "ListBucketInventoryConfigurationsOutput": "ListInventoryConfigurationsResult",
+    "ListBucketMetricsConfigurationsOutput": "ListMetricsConfigurationsResult",
+    "ListBucketsOutput": "ListAllMyBucketsResult",
+    "ListMultipartUploadsOutput": "ListMultipartUploadsResult",
+    "ListObjectVersionsOutput": "ListVersionsResult",
+    "ListObjectsOutput": "ListBucketResult",
+    "ListObjectsV2Output": "ListBucketResult",
+    "ListPartsOutput": "ListPartsResult",
+    "NotificationConfiguration": "NotificationConfiguration",
+    "NotificationConfigurationDeprecated": "NotificationConfiguration",
+}
+
+# CORS preflight. Browsers send an unsigned OPTIONS to an object or bucket
+# URL; S3 answers it from the bucket's CORS rules. No botocore model has
+# the operation (no SDK sends it), so the S3 model gets two synthetic,
+# unauthenticated ones with the request and response headers as members.
+_CORS_HDR = {"shape": "CorsHeaderValue", "location": "header"}
+S3_SYNTHETIC = {
+    "operations": {
+        "OptionsBucket": {
+            "name": "OptionsBucket", "authtype": "none",
+            "http": {"method": "OPTIONS", "requestUri": "/{Bucket}"},
+            "input": {"shape": "OptionsBucketRequest"}, "output": {"shape": "OptionsOutput"},
+        },
+        "OptionsObject": {
+            "name": "OptionsObject", "authtype": "none",
+            "http": {"method": "OPTIONS", "requestUri": "/{Bucket}/{Key+}"},
+            "input": {"shape": "OptionsObjectRequest"}, "output": {"shape": "OptionsOutput"},
+        },
+    },
+    "shapes": {
+        "CorsHeaderValue": {"type": "string"},
+        "OptionsBucketRequest": {
+            "type": "structure", "required": ["Bucket"],
+            "members": {
+                "Bucket": {"shape": "BucketName", "location": "uri", "locationName": "Bucket"},
+                "Origin": dict(_CORS_HDR, locationName="Origin"),
+                "AccessControlRequestMethod": dict(_CORS_HDR, locationName="Access-Control-Request-Method"),
+                "AccessControlRequestHeaders": dict(_CORS_HDR, locationName="Access-Control-Request-Headers"),
+            },
+        },
+        "OptionsObjectRequest": {
+            "type": "structure", "required": ["Bucket", "Key"],
+            "members": {
+                "Bucket": {"shape": "BucketName", "location": "uri", "locationName": "Bucket"},
+                "Key": {"shape": "ObjectKey", "location": "uri", "locationName": "Key"},
+                "Origin": dict(_CORS_HDR, locationName="Origin"),
+                "AccessControlRequestMethod": dict(_CORS_HDR, locationName="Access-Control-Request-Method"),
+                "AccessControlRequestHeaders": dict(_CORS_HDR, locationName="Access-Control-Request-Headers"),
+            },
+        },
+        "OptionsOutput": {
+            "type": "structure",
+            "members": {
+                "AccessControlAllowOrigin": dict(_CORS_HDR, locationName="Access-Control-Allow-Origin"),
+                "AccessControlAllowMethods": dict(_CORS_HDR, locationName="Access-Control-Allow-Methods"),
+                "AccessControlAllowHeaders": dict(_CORS_HDR, locationName="Access-Control-Allow-Headers"),
+                "AccessControlExposeHeaders": dict(_CORS_HDR, locationName="Access-Control-Expose-Headers"),
+                "AccessControlMaxAge": dict(_CORS_HDR, locationName="Access-Control-Max-Age"),
+                "AccessControlAllowCredentials": dict(_CORS_HDR, locationName="Access-Control-Allow-Credentials"),
+                "Vary": dict(_CORS_HDR, locationName="Vary"),
+            },
+        },
+    },
+}
+
+
+def apply_s3_overrides(model):
+    """Adds the S3 output roots and the synthetic preflight operations to
+    the loaded S3 model (in place); fails loudly when the model changed
+    under the tables."""
+    shapes = model["shapes"]
+    for name, root in S3_OUTPUT_ROOTS.items():
+        if name not in shapes or shapes[name].get("type") != "structure":
+            raise GenError("s3: S3_OUTPUT_ROOTS names unknown structure %s" % name)
+        shapes[name] = dict(shapes[name], locationName=root)
+    for name, sh in S3_SYNTHETIC["shapes"].items():
+        if name in shapes:
+            raise GenError("s3: synthetic shape %s exists in the model" % name)
+        shapes[name] = sh
+    for name, op in S3_SYNTHETIC["operations"].items():
+        if name in model["operations"]:
+            raise GenError("s3: synthetic operation %s exists in the model" % name)
+        model["operations"][name] = op
+
+
 PROTOCOLS = {
     "query": "MP_QUERY",
     "ec2": "MP_EC2",
@@ -515,6 +626,8 @@ def generate(botocore_dir):
     gens = []
     for service in sorted(SERVICES, key=bkey):
         api_version, model = load_model(botocore_dir, service)
+        if service == "s3":
+            apply_s3_overrides(model)
         g = ServiceGen(service, api_version, model, version)
         g.build()
         files["%s_model.c" % g.cid] = g.model_c()

@@ -960,7 +960,11 @@ static const char *canon_query(const char *q, int presigned)
 {
 	static struct buf cr;
 	struct http_header h = {STR_LIT("Host"), STR_LIT("x")};
-	struct sigv4_request req = {STR_LIT("GET"), STR_LIT("/"), str_c(q), &h, 1};
+	struct sigv4_request req = {.method = STR_LIT("GET"),
+				    .path = STR_LIT("/"),
+				    .query = str_c(q),
+				    .headers = &h,
+				    .nheaders = 1};
 	struct sigv4_auth auth = {0};
 	auth.signed_headers = STR_LIT("host");
 	auth.presigned = presigned;
@@ -1027,7 +1031,11 @@ static const char *canon_uri(const char *path, int s3)
 {
 	static struct buf cr;
 	struct http_header h = {STR_LIT("Host"), STR_LIT("x")};
-	struct sigv4_request req = {STR_LIT("GET"), str_c(path), STR_LIT(""), &h, 1};
+	struct sigv4_request req = {.method = STR_LIT("GET"),
+				    .path = str_c(path),
+				    .query = STR_LIT(""),
+				    .headers = &h,
+				    .nheaders = 1};
 	struct sigv4_auth auth = {0};
 	auth.signed_headers = STR_LIT("host");
 	req.payload_hash = STR_LIT("UNSIGNED-PAYLOAD");
@@ -1080,7 +1088,11 @@ TEST(sigv4_canonical_headers_rules)
 	    {STR_LIT("x-a"), STR_LIT("2")},
 	    {STR_LIT("X-Empty"), STR_LIT("")},
 	};
-	struct sigv4_request req = {STR_LIT("GET"), STR_LIT("/"), STR_LIT(""), h, 4};
+	struct sigv4_request req = {.method = STR_LIT("GET"),
+				    .path = STR_LIT("/"),
+				    .query = STR_LIT(""),
+				    .headers = h,
+				    .nheaders = 4};
 	struct sigv4_auth auth = {0};
 	struct buf cr = BUF_INIT;
 	auth.signed_headers = STR_LIT("host;X-A;x-empty;x-missing");
@@ -1095,7 +1107,11 @@ TEST(sigv4_payload_hash_sources)
 {
 	/* no payload_hash and no x-amz-content-sha256: the body is hashed */
 	struct http_header h = {STR_LIT("Host"), STR_LIT("h")};
-	struct sigv4_request req = {STR_LIT("POST"), STR_LIT("/"), STR_LIT(""), &h, 1};
+	struct sigv4_request req = {.method = STR_LIT("POST"),
+				    .path = STR_LIT("/"),
+				    .query = STR_LIT(""),
+				    .headers = &h,
+				    .nheaders = 1};
 	struct sigv4_auth auth = {0};
 	struct buf cr = BUF_INIT;
 	auth.signed_headers = STR_LIT("host");
@@ -1265,7 +1281,11 @@ TEST(sigv4_request_date_sources)
 	for (size_t i = 0; i < FB_ARRAY_LEN(forms); i++) {
 		struct http_header h[] = {{STR_LIT("Host"), STR_LIT("h")},
 					  {STR_LIT("Date"), str_c(forms[i].date)}};
-		struct sigv4_request req = {STR_LIT("GET"), STR_LIT("/"), STR_LIT(""), h, 2};
+		struct sigv4_request req = {.method = STR_LIT("GET"),
+					    .path = STR_LIT("/"),
+					    .query = STR_LIT(""),
+					    .headers = h,
+					    .nheaders = 2};
 		struct sigv4_auth auth = {0};
 		struct buf out = BUF_INIT;
 		auth.date = STR_LIT("20261122");
@@ -1476,7 +1496,11 @@ TEST(sigv4_parse_request_cases)
 	    {STR_LIT("Date"), STR_LIT("Sun, 22 Nov 2026 04:05:44 GMT")},
 	    {STR_LIT("Authorization"), STR_LIT("AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG)},
 	};
-	struct sigv4_request req = {STR_LIT("GET"), STR_LIT("/"), STR_LIT(""), h, 1};
+	struct sigv4_request req = {.method = STR_LIT("GET"),
+				    .path = STR_LIT("/"),
+				    .query = STR_LIT(""),
+				    .headers = h,
+				    .nheaders = 1};
 	struct sigv4_auth a;
 	char scratch[512];
 	CHECK(sigv4_parse_request(&req, &a, scratch, sizeof(scratch)) == SIGV4_ERR_NO_AUTH);

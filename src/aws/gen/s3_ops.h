@@ -73,6 +73,8 @@ aws_handler_fn s3_op_list_object_versions;
 aws_handler_fn s3_op_list_objects;
 aws_handler_fn s3_op_list_objects_v2;
 aws_handler_fn s3_op_list_parts;
+aws_handler_fn s3_op_options_bucket;
+aws_handler_fn s3_op_options_object;
 aws_handler_fn s3_op_put_bucket_accelerate_configuration;
 aws_handler_fn s3_op_put_bucket_acl;
 aws_handler_fn s3_op_put_bucket_analytics_configuration;
