@@ -165,6 +165,7 @@ static int cmd_up(int argc, char **argv)
 	struct loop *l = loop_new();
 	if (!l)
 		fb_die("cannot create event loop");
+	fb.loop = l;
 	loop_on_signal(l, SIGINT, stop_cb, NULL);
 	loop_on_signal(l, SIGTERM, stop_cb, NULL);
 	struct http_server_config cfg = {
