@@ -14,10 +14,12 @@
 #include "svc/logs/logs.h"
 #include "svc/secretsmanager/secretsmanager.h"
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define FB_VERSION "0.1.0"
 #define FB_PURGE_INTERVAL_MS 10000
@@ -68,6 +70,23 @@ static int mkdir_p(const char *dir)
 		*p = '/';
 	}
 	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* spool_clean: removes request-body spool files a crash left behind; no
+ * request that owned them was ever acknowledged. */
+static void spool_clean(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	char path[4096 + 256];
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "spool-", 6)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
 }
 
 static void stop_cb(struct loop *l, int signo, void *arg)
@@ -168,11 +187,20 @@ static int cmd_up(int argc, char **argv)
 	fb.loop = l;
 	loop_on_signal(l, SIGINT, stop_cb, NULL);
 	loop_on_signal(l, SIGTERM, stop_cb, NULL);
+	char spool_dir[4096];
+	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", fb.data_dir);
+	if (mkdir_p(spool_dir) < 0) {
+		log_error("cannot create %s: %s", spool_dir, strerror(errno));
+		return 1;
+	}
+	spool_clean(spool_dir);
 	struct http_server_config cfg = {
 	    .host = fb.host,
 	    .port = fb.port,
 	    .head_max = 64 * 1024,
-	    .body_max = 64 * 1024 * 1024,
+	    /* S3's largest single PUT (5 GiB) plus aws-chunked framing */
+	    .body_max = (5ull << 30) + (64u << 20),
+	    .spool_dir = spool_dir,
 	    .idle_ms = 75000,
 	    .handler = aws_dispatch,
 	    .ctx = &fb,

@@ -10,9 +10,15 @@
 #include "core/loop.h"
 #include "fb.h"
 #include "svc/iam/keys.h"
+#include <errno.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DISPATCH_ARENA_BLOCK 16384
+/* Largest body a non-S3 request may have (PutLogEvents allows 1 MiB of
+ * events; JSON framing adds some): bigger ones get 413. */
+#define DISPATCH_RPC_BODY_MAX (16u << 20)
 
 /* route_by_signing_name: the service whose scope name is s, or NULL. */
 static const struct model_service *route_by_signing_name(struct str s)
@@ -167,6 +173,40 @@ static void auth_error(struct aws_call *c, int wire, int rc)
 	}
 }
 
+/* pread_full: reads exactly n bytes from offset 0 of fd. 0 or -1. */
+static int pread_full(int fd, char *p, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, p + got, n - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* check_content_sha256: S3 signs the body through x-amz-content-sha256;
+ * when that is a hex digest it must be the body's. 0 or -1 (error set). */
+static int check_content_sha256(struct aws_call *c, const struct http_request *req)
+{
+	const struct http_header *h = http_find_header(&req->h, "x-amz-content-sha256");
+	if (!h || h->value.n != 64)
+		return 0; /* UNSIGNED-PAYLOAD, STREAMING-..., or absent */
+	char computed[65];
+	const char *actual = req->body_sha256;
+	if (req->body_fd < 0 || !actual[0]) {
+		sigv4_sha256_hex(req->body.p, req->body.n, computed);
+		actual = computed;
+	}
+	if (strncasecmp(h->value.p, actual, 64) == 0)
+		return 0;
+	return aws_fail(c, 400, "XAmzContentSHA256Mismatch",
+			"The provided 'x-amz-content-sha256' header does not match what was computed.");
+}
+
 /* authenticate: verifies the request and fills c->who. Returns 0, or -1
  * with the error recorded on c (in soft mode failures are only logged). */
 static int authenticate(struct aws_call *c, int wire, const struct http_request *req)
@@ -181,6 +221,9 @@ static int authenticate(struct aws_call *c, int wire, const struct http_request 
 	    .body = req->body,
 	    .s3 = !strcmp(c->svc->id, "s3"),
 	};
+	const struct http_header *claimed = http_find_header(&req->h, "x-amz-content-sha256");
+	if (req->body_fd >= 0 && !claimed) /* spooled: hashed on the way in */
+		sr.payload_hash = str_c(req->body_sha256);
 	struct sigv4_auth auth;
 	char *scratch = arena_alloc(c->a, SIGV4_SCRATCH_MAX);
 	int rc = sigv4_parse_request(&sr, &auth, scratch, SIGV4_SCRATCH_MAX);
@@ -274,6 +317,28 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 		c->svc = model_find_service("s3");
 	int wire = proto_wire_of(c->svc, req);
 
+	/* Spooled bodies are for S3; RPC services get theirs in memory. */
+	struct http_request local;
+	if (req->body_fd >= 0 && strcmp(c->svc->id, "s3") != 0) {
+		int w = proto_wire_of(c->svc, req);
+		if (req->body_len > DISPATCH_RPC_BODY_MAX) {
+			proto_error(resp, w, c->svc, 413, "RequestEntityTooLarge",
+				    "Request body is too large", c->request_id, 0);
+			return;
+		}
+		local = *req;
+		char *p = arena_alloc(arena, (size_t)req->body_len + 1);
+		if (pread_full(req->body_fd, p, (size_t)req->body_len) < 0) {
+			proto_error(resp, w, c->svc, 500, "InternalFailure", "cannot read request body",
+				    c->request_id, 1);
+			return;
+		}
+		local.body = (struct str){p, (size_t)req->body_len};
+		local.body_fd = -1;
+		req = &local;
+		c->http = req;
+	}
+
 	/* 2. operation, 3. authentication, 4. input, 5. handler */
 	c->op = proto_find_op(c, wire, req);
 	int ok = 1;
@@ -297,6 +362,8 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 		c->who.user_id = c->account;
 		c->who.is_root = 1;
 	}
+	if (ok && fb->auth != FB_AUTH_OFF && !strcmp(c->svc->id, "s3"))
+		ok = check_content_sha256(c, req) == 0;
 	if (ok)
 		ok = proto_decode(c, wire, req) == 0;
 	if (ok) {

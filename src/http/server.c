@@ -1,16 +1,27 @@
-/* server.c - connections of the HTTP server. A connection reads into one
- * buffer, parses heads in place, waits for the whole body, runs the
- * handler and appends the response to its output buffer; pipelined
- * requests are answered in order because handlers are synchronous. */
+/* server.c - connections of the HTTP server.
+ *
+ * A connection reads into one buffer and parses the head in place. The
+ * body is then received in one of three ways: left in the buffer (small
+ * Content-Length bodies), decoded into a side buffer (small chunked
+ * bodies), or streamed to a spool file with MD5 and SHA-256 computed on
+ * the way (bodies over HTTP_SPOOL_THRESHOLD), so memory stays flat however
+ * large the upload. The head stays at the start of the buffer until the
+ * handler has run, so its views remain valid. Responses are appended to an
+ * output buffer; a file body is sent with sendfile and a pull body in
+ * chunks, and no later pipelined request is answered before they finish. */
 #include "http/server.h"
 #include "core/loop.h"
 #include "core/log.h"
+#include "http/chunked.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +29,7 @@
 #define HTTP_MAX_HEADERS 100
 #define HTTP_READ_CHUNK 65536
 #define HTTP_OUT_HIGH_WATER (4u << 20) /* stop reading while this much is unsent */
+#define HTTP_PULL_CHUNK 65536
 
 struct http_conn {
 	struct http_server *srv;
@@ -25,10 +37,27 @@ struct http_conn {
 	struct buf in;
 	struct buf out;
 	size_t out_off;
-	struct buf body;   /* de-chunked body */
-	int sent_continue; /* 100 Continue sent for the current request */
-	int closing;	   /* close once out is flushed */
-	int64_t last_ms;   /* last activity (monotonic) */
+	/* the request being received: its head is in[0..head_len) */
+	size_t head_len;     /* 0: waiting for a head */
+	int chunked;
+	uint64_t clen;       /* Content-Length, when not chunked */
+	uint64_t got;        /* decoded body bytes received */
+	struct http_dechunk dc;
+	struct buf body;     /* decoded chunked body, while in memory */
+	int spool_fd;        /* >= 0: the body is going to a spool file */
+	char spool_path[512];
+	EVP_MD_CTX *md5, *sha;
+	int sent_continue;   /* 100 Continue sent for the current request */
+	/* the response body still being sent */
+	int send_fd;
+	off_t send_off;
+	uint64_t send_left;
+	http_pull_fn *pull;
+	void *pull_ctx;
+	uint64_t pull_left;
+	void (*pull_free)(void *ctx);
+	int closing;         /* close once out is flushed */
+	int64_t last_ms;     /* last activity (monotonic) */
 	struct http_conn *prev, *next;
 };
 
@@ -43,6 +72,7 @@ struct http_server {
 };
 
 static void conn_io_cb(struct loop *l, int fd, unsigned events, void *arg);
+static int process(struct http_conn *c);
 
 void http_response_header(struct http_response *r, const char *name, const char *value)
 {
@@ -52,63 +82,48 @@ void http_response_header(struct http_response *r, const char *name, const char 
 	buf_append(&r->headers, "\r\n", 2);
 }
 
+const char *http_request_sha256(struct http_request *req)
+{
+	if (!req->body_sha256[0] && req->body_fd < 0) {
+		unsigned char md[32];
+		unsigned int n = 0;
+		EVP_Digest(req->body.p ? req->body.p : "", req->body.n, md, &n, EVP_sha256(), NULL);
+		for (int i = 0; i < 32; i++)
+			snprintf(req->body_sha256 + 2 * i, 3, "%02x", md[i]);
+	}
+	return req->body_sha256;
+}
+
 static const char *status_text(int s)
 {
 	switch (s) {
-	case 100:
-		return "Continue";
-	case 200:
-		return "OK";
-	case 201:
-		return "Created";
-	case 202:
-		return "Accepted";
-	case 204:
-		return "No Content";
-	case 206:
-		return "Partial Content";
-	case 301:
-		return "Moved Permanently";
-	case 304:
-		return "Not Modified";
-	case 307:
-		return "Temporary Redirect";
-	case 400:
-		return "Bad Request";
-	case 401:
-		return "Unauthorized";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 409:
-		return "Conflict";
-	case 411:
-		return "Length Required";
-	case 412:
-		return "Precondition Failed";
-	case 413:
-		return "Payload Too Large";
-	case 416:
-		return "Range Not Satisfiable";
-	case 417:
-		return "Expectation Failed";
-	case 429:
-		return "Too Many Requests";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	case 503:
-		return "Service Unavailable";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return "Status";
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Status";
 	}
 }
 
@@ -127,6 +142,30 @@ static const char *date_header(void)
 	return cached;
 }
 
+/* spool_drop: closes and removes the spool file unless the handler took it. */
+static void spool_drop(struct http_conn *c, int taken)
+{
+	if (c->spool_fd < 0)
+		return;
+	close(c->spool_fd);
+	if (!taken)
+		unlink(c->spool_path);
+	c->spool_fd = -1;
+}
+
+/* send_drop: abandons a response body still being sent. */
+static void send_drop(struct http_conn *c)
+{
+	if (c->send_fd >= 0)
+		close(c->send_fd);
+	c->send_fd = -1;
+	c->send_left = 0;
+	if (c->pull && c->pull_free)
+		c->pull_free(c->pull_ctx);
+	c->pull = NULL;
+	c->pull_left = 0;
+}
+
 static void conn_close(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -138,51 +177,99 @@ static void conn_close(struct http_conn *c)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	spool_drop(c, 0);
+	send_drop(c);
+	EVP_MD_CTX_free(c->md5);
+	EVP_MD_CTX_free(c->sha);
 	buf_release(&c->in);
 	buf_release(&c->out);
 	buf_release(&c->body);
 	free(c);
 }
 
-/* conn_flush: writes pending output. Returns -1 when the connection was
- * closed (error, or done and closing), 0 otherwise. */
+static int sending_body(const struct http_conn *c)
+{
+	return c->send_left > 0 || c->pull_left > 0;
+}
+
+/* conn_flush: writes pending output, then any file or pull body. Returns
+ * -1 when the connection was closed, 0 otherwise. */
 static int conn_flush(struct http_conn *c)
 {
-	while (c->out_off < c->out.n) {
-		ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.n - c->out_off, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
+	for (;;) {
+		if (c->out_off < c->out.n) {
+			ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.n - c->out_off,
+					 MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
+			if (w < 0 && errno == EAGAIN)
 				break;
-			conn_close(c);
-			return -1;
+			if (w < 0) {
+				conn_close(c);
+				return -1;
+			}
+			c->out_off += (size_t)w;
+			continue;
 		}
-		c->out_off += (size_t)w;
-	}
-	if (c->out_off == c->out.n) {
 		buf_clear(&c->out);
 		c->out_off = 0;
+		if (c->send_left) {
+			size_t want = c->send_left > (1u << 20) ? (1u << 20) : (size_t)c->send_left;
+			ssize_t w = sendfile(c->fd, c->send_fd, &c->send_off, want);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno == EAGAIN)
+				break;
+			if (w <= 0) {
+				/* the file shrank or failed: the length is promised, so
+				 * the only honest thing left is to close */
+				log_warn("http: file body ended early: %s", w < 0 ? strerror(errno) : "EOF");
+				conn_close(c);
+				return -1;
+			}
+			c->send_left -= (uint64_t)w;
+			if (!c->send_left)
+				send_drop(c);
+			continue;
+		}
+		if (c->pull_left) {
+			size_t want = c->pull_left > HTTP_PULL_CHUNK ? HTTP_PULL_CHUNK : (size_t)c->pull_left;
+			buf_reserve(&c->out, want);
+			ssize_t r = c->pull(c->pull_ctx, c->out.p, want);
+			if (r <= 0 || (uint64_t)r > c->pull_left) {
+				log_warn("http: pull body failed");
+				conn_close(c);
+				return -1;
+			}
+			c->out.n = (size_t)r;
+			c->pull_left -= (uint64_t)r;
+			if (!c->pull_left)
+				send_drop(c);
+			continue;
+		}
 		if (c->closing) {
 			conn_close(c);
 			return -1;
 		}
+		break;
 	}
 	unsigned want = 0;
-	if (c->out.n - c->out_off < HTTP_OUT_HIGH_WATER && !c->closing)
+	int busy = c->out.n - c->out_off >= HTTP_OUT_HIGH_WATER || sending_body(c);
+	if (!busy && !c->closing)
 		want |= LOOP_READ;
-	if (c->out_off < c->out.n)
+	if (c->out_off < c->out.n || sending_body(c))
 		want |= LOOP_WRITE;
 	loop_watch(c->srv->loop, c->fd, want, conn_io_cb, c);
 	return 0;
 }
 
-/* emit: appends a full response for the current request to c->out. */
-static void emit(struct http_conn *c, const struct http_response *r, int head_only)
+/* emit: appends the status line and headers (and an in-memory body) of r
+ * to c->out, and arms a file or pull body. */
+static void emit(struct http_conn *c, struct http_response *r, int head_only)
 {
 	char line[128];
-	int n =
-	    snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, status_text(r->status));
+	uint64_t len = r->body_fd >= 0 ? r->body_len : r->pull ? r->pull_len : r->body.n;
+	int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, status_text(r->status));
 	buf_append(&c->out, line, (size_t)n);
 	buf_puts(&c->out, date_header());
 	if (r->content_type) {
@@ -191,13 +278,29 @@ static void emit(struct http_conn *c, const struct http_response *r, int head_on
 		buf_append(&c->out, "\r\n", 2);
 	}
 	buf_append(&c->out, r->headers.p ? r->headers.p : "", r->headers.n);
-	n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n", r->body.n);
+	n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n", (unsigned long long)len);
 	buf_append(&c->out, line, (size_t)n);
 	if (c->closing)
 		buf_puts(&c->out, "Connection: close\r\n");
 	buf_append(&c->out, "\r\n", 2);
-	if (!head_only)
+	if (r->body_fd >= 0) {
+		c->send_fd = r->body_fd;
+		c->send_off = (off_t)r->body_off;
+		c->send_left = head_only ? 0 : r->body_len;
+		r->body_fd = -1;
+		if (!c->send_left)
+			send_drop(c);
+	} else if (r->pull) {
+		c->pull = r->pull;
+		c->pull_ctx = r->pull_ctx;
+		c->pull_free = r->pull_free;
+		c->pull_left = head_only ? 0 : r->pull_len;
+		r->pull = NULL;
+		if (!c->pull_left)
+			send_drop(c);
+	} else if (!head_only) {
 		buf_append(&c->out, r->body.p ? r->body.p : "", r->body.n);
+	}
 }
 
 /* simple_error: a plain error answer, then close (the stream is unusable). */
@@ -206,6 +309,8 @@ static void simple_error(struct http_conn *c, int status, const char *msg)
 	struct http_response *r = &c->srv->resp;
 	r->status = status;
 	r->content_type = "text/plain";
+	r->body_fd = -1;
+	r->pull = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
 	buf_puts(&r->body, msg);
@@ -225,152 +330,243 @@ static int header_has_token(struct str v, const char *tok)
 	return 0;
 }
 
-/* dechunk: decodes a chunked body starting at p into c->body. Returns
- * bytes consumed (through the trailers), -2 when incomplete, -1 on error,
- * -3 when the body exceeds the limit. */
-static ssize_t dechunk(struct http_conn *c, const char *p, size_t n)
+/* spool_open: starts spooling the body to a new file. 0 or -1 (logged). */
+static int spool_open(struct http_conn *c)
 {
-	size_t i = 0;
-	buf_clear(&c->body);
-	for (;;) {
-		uint64_t sz;
-		int k = http_parse_chunk_size(p + i, n - i, &sz);
-		if (k == HTTP_PARSE_INCOMPLETE)
-			return -2;
-		if (k < 0)
-			return -1;
-		i += (size_t)k;
-		if (sz == 0)
-			break;
-		if (c->body.n + sz > c->srv->cfg.body_max)
-			return -3;
-		if (n - i < sz + 2)
-			return -2;
-		if (p[i + sz] != '\r' || p[i + sz + 1] != '\n')
-			return -1;
-		buf_append(&c->body, p + i, (size_t)sz);
-		i += (size_t)sz + 2;
+	snprintf(c->spool_path, sizeof(c->spool_path), "%s/spool-XXXXXX", c->srv->cfg.spool_dir);
+	c->spool_fd = mkostemp(c->spool_path, O_CLOEXEC);
+	if (c->spool_fd < 0) {
+		log_error("http: cannot create spool file in %s: %s", c->srv->cfg.spool_dir,
+			  strerror(errno));
+		return -1;
 	}
-	/* trailers, ended by an empty line */
+	if (!c->md5) {
+		c->md5 = EVP_MD_CTX_new();
+		c->sha = EVP_MD_CTX_new();
+		if (!c->md5 || !c->sha)
+			fb_die("out of memory");
+	}
+	EVP_DigestInit_ex(c->md5, EVP_md5(), NULL);
+	EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL);
+	return 0;
+}
+
+/* spool_write: appends body bytes to the spool file and the digests. */
+static int spool_write(struct http_conn *c, const char *p, size_t n)
+{
+	EVP_DigestUpdate(c->md5, p, n);
+	EVP_DigestUpdate(c->sha, p, n);
+	while (n) {
+		ssize_t w = write(c->spool_fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_error("http: spool write: %s", strerror(errno));
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* cut_in: removes in[at..at+n), keeping the head before and anything
+ * pipelined after. */
+static void cut_in(struct http_conn *c, size_t at, size_t n)
+{
+	memmove(c->in.p + at, c->in.p + at + n, c->in.n - at - n);
+	c->in.n -= n;
+	c->in.p[c->in.n] = 0;
+}
+
+/* start_request: parses a new head. Returns 1 when the head is complete
+ * and the body state is set up, 0 when more bytes are needed, -1 after an
+ * error answer. */
+static int start_request(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	struct http_header headers[HTTP_MAX_HEADERS];
+	struct http_head h;
+	int hl = http_parse_request(c->in.p, c->in.n, &h, headers, HTTP_MAX_HEADERS);
+	if (hl == HTTP_PARSE_INCOMPLETE) {
+		if (c->in.n > s->cfg.head_max)
+			return simple_error(c, 431, "request head too large"), -1;
+		return 0;
+	}
+	if (hl == HTTP_PARSE_TOO_MANY_HEADERS || (hl > 0 && (size_t)hl > s->cfg.head_max))
+		return simple_error(c, 431, "too many or too large headers"), -1;
+	if (hl < 0)
+		return simple_error(c, 400, "malformed request"), -1;
+	const struct http_header *te = http_find_header(&h, "transfer-encoding");
+	const struct http_header *cl = http_find_header(&h, "content-length");
+	const struct http_header *ex = http_find_header(&h, "expect");
+	c->chunked = 0;
+	c->clen = 0;
+	c->got = 0;
+	if (te) {
+		/* both framings at once is a request-smuggling vector */
+		if (cl)
+			return simple_error(c, 400, "both content-length and transfer-encoding"), -1;
+		if (!header_has_token(te->value, "chunked"))
+			return simple_error(c, 501, "unsupported transfer-encoding"), -1;
+		c->chunked = 1;
+		c->dc = HTTP_DECHUNK_INIT;
+		buf_clear(&c->body);
+	} else if (cl) {
+		size_t i = 0;
+		for (; i < cl->value.n && i < 19 && cl->value.p[i] >= '0' && cl->value.p[i] <= '9'; i++)
+			c->clen = c->clen * 10 + (uint64_t)(cl->value.p[i] - '0');
+		if (i == 0 || i != cl->value.n)
+			return simple_error(c, 400, "bad content-length"), -1;
+		if (c->clen > s->cfg.body_max)
+			return simple_error(c, 413, "request body too large"), -1;
+	}
+	if (ex && !str_case_eq_c(ex->value, "100-continue"))
+		return simple_error(c, 417, "unsupported expectation"), -1;
+	c->head_len = (size_t)hl;
+	if (!c->chunked && c->clen > HTTP_SPOOL_THRESHOLD && spool_open(c) < 0)
+		return simple_error(c, 500, "cannot store request body"), -1;
+	/* the client waits for 100 Continue before sending the body */
+	if (ex && (c->chunked || c->clen) && c->in.n == (size_t)hl && !c->sent_continue) {
+		buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		c->sent_continue = 1;
+	}
+	return 1;
+}
+
+/* receive_body: moves the body bytes available in c->in to where they
+ * belong. Returns 1 when the body is complete, 0 when more is needed, -1
+ * after an error answer. */
+static int receive_body(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	size_t hl = c->head_len;
+	if (!c->chunked) {
+		size_t avail = c->in.n - hl;
+		if (c->spool_fd < 0)
+			return avail >= c->clen;
+		size_t take = (uint64_t)avail < c->clen - c->got ? avail : (size_t)(c->clen - c->got);
+		if (take && spool_write(c, c->in.p + hl, take) < 0)
+			return simple_error(c, 500, "cannot store request body"), -1;
+		cut_in(c, hl, take);
+		c->got += take;
+		return c->got == c->clen;
+	}
+	size_t pos = hl;
 	for (;;) {
-		const char *nl = memchr(p + i, '\n', n - i);
-		if (!nl)
-			return (n - i > 8192) ? -1 : -2;
-		size_t len = (size_t)(nl - (p + i));
-		i += len + 1;
-		if (len == 0 || (len == 1 && nl[-1] == '\r'))
-			return (ssize_t)i;
+		size_t used;
+		struct str data;
+		int rc = http_dechunk_step(&c->dc, c->in.p + pos, c->in.n - pos, &used, &data);
+		pos += used;
+		if (rc == HTTP_DECHUNK_ERROR) {
+			cut_in(c, hl, pos - hl);
+			return simple_error(c, 400, "malformed chunked body"), -1;
+		}
+		if (rc == HTTP_DECHUNK_DATA) {
+			c->got += data.n;
+			if (c->got > s->cfg.body_max) {
+				cut_in(c, hl, pos - hl);
+				return simple_error(c, 413, "request body too large"), -1;
+			}
+			if (c->spool_fd < 0 && c->body.n + data.n > HTTP_SPOOL_THRESHOLD) {
+				/* grew past the threshold: move to a spool file */
+				if (spool_open(c) < 0 || spool_write(c, c->body.p, c->body.n) < 0) {
+					cut_in(c, hl, pos - hl);
+					return simple_error(c, 500, "cannot store request body"), -1;
+				}
+				buf_clear(&c->body);
+			}
+			if (c->spool_fd >= 0) {
+				if (spool_write(c, data.p, data.n) < 0) {
+					cut_in(c, hl, pos - hl);
+					return simple_error(c, 500, "cannot store request body"), -1;
+				}
+			} else {
+				buf_append(&c->body, data.p, data.n);
+			}
+			continue;
+		}
+		cut_in(c, hl, pos - hl);
+		return rc == HTTP_DECHUNK_DONE;
 	}
 }
 
-/* process: answers every complete request in c->in. Returns -1 when the
- * connection was closed. */
-static int process(struct http_conn *c)
+/* finish_request: runs the handler on the complete request and queues
+ * the response; then forgets the request. */
+static void finish_request(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	while (c->in.n && !c->closing) {
-		struct http_header headers[HTTP_MAX_HEADERS];
-		struct http_request req;
-		memset(&req, 0, sizeof(req));
-		req.body_fd = -1;
-		int hl = http_parse_request(c->in.p, c->in.n, &req.h, headers, HTTP_MAX_HEADERS);
-		if (hl == HTTP_PARSE_INCOMPLETE) {
-			if (c->in.n > s->cfg.head_max)
-				simple_error(c, 431, "request head too large");
+	struct http_header headers[HTTP_MAX_HEADERS];
+	struct http_request req;
+	memset(&req, 0, sizeof(req));
+	http_parse_request(c->in.p, c->head_len, &req.h, headers, HTTP_MAX_HEADERS);
+	int taken = 0;
+	req.body_fd = -1;
+	req.body_taken = &taken;
+	size_t consumed = c->head_len;
+	if (c->spool_fd >= 0) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		EVP_DigestFinal_ex(c->md5, req.body_md5, &n);
+		EVP_DigestFinal_ex(c->sha, md, &n);
+		for (unsigned i = 0; i < n; i++)
+			snprintf(req.body_sha256 + 2 * i, 3, "%02x", md[i]);
+		req.body_fd = open(c->spool_path, O_RDONLY | O_CLOEXEC);
+		req.body_path = c->spool_path;
+		req.body_len = c->got;
+		req.body = (struct str){"", 0};
+		if (req.body_fd < 0) {
+			simple_error(c, 500, "cannot reopen request body");
+			spool_drop(c, 0);
+			return;
+		}
+	} else if (c->chunked) {
+		req.body = buf_str(&c->body);
+		req.body_len = req.body.n;
+	} else {
+		req.body = (struct str){c->in.p + c->head_len, (size_t)c->clen};
+		req.body_len = c->clen;
+		consumed += (size_t)c->clen;
+	}
+	const struct http_header *conn_h = http_find_header(&req.h, "connection");
+	if (req.h.minor_version == 0 ? !(conn_h && header_has_token(conn_h->value, "keep-alive"))
+				     : (conn_h && header_has_token(conn_h->value, "close")))
+		c->closing = 1;
+	req.recv_ms = fb_wall_ms();
+	struct http_response *r = &s->resp;
+	r->status = 200;
+	r->content_type = NULL;
+	r->body_fd = -1;
+	r->pull = NULL;
+	buf_clear(&r->headers);
+	buf_clear(&r->body);
+	s->cfg.handler(s->cfg.ctx, &req, r);
+	emit(c, r, str_eq_c(req.h.method, "HEAD"));
+	if (req.body_fd >= 0)
+		close(req.body_fd);
+	spool_drop(c, taken);
+	buf_consume(&c->in, consumed);
+	buf_clear(&c->body);
+	c->head_len = 0;
+	c->sent_continue = 0;
+}
+
+/* process: answers every complete request in c->in, in order. Returns -1
+ * when the connection was closed. */
+static int process(struct http_conn *c)
+{
+	while (!c->closing && !sending_body(c) && c->out.n < HTTP_OUT_HIGH_WATER) {
+		if (!c->head_len) {
+			if (!c->in.n)
+				break;
+			int rc = start_request(c);
+			if (rc <= 0)
+				break;
+		}
+		int rc = receive_body(c);
+		if (rc <= 0)
 			break;
-		}
-		if (hl == HTTP_PARSE_TOO_MANY_HEADERS || (hl > 0 && (size_t)hl > s->cfg.head_max)) {
-			simple_error(c, 431, "too many or too large headers");
-			break;
-		}
-		if (hl < 0) {
-			simple_error(c, 400, "malformed request");
-			break;
-		}
-		const struct http_header *te = http_find_header(&req.h, "transfer-encoding");
-		const struct http_header *cl = http_find_header(&req.h, "content-length");
-		const struct http_header *ex = http_find_header(&req.h, "expect");
-		size_t total;
-		int chunked = 0;
-		if (te) {
-			if (!header_has_token(te->value, "chunked") || cl) {
-				/* unknown coding, or both framings: request smuggling risk */
-				simple_error(c, te && cl ? 400 : 501,
-					     "unsupported transfer-encoding");
-				break;
-			}
-			chunked = 1;
-		}
-		uint64_t clen = 0;
-		if (cl && !chunked) {
-			if (cl->value.n == 0 || cl->value.n > 19) {
-				simple_error(c, 400, "bad content-length");
-				break;
-			}
-			size_t i = 0;
-			for (; i < cl->value.n && cl->value.p[i] >= '0' && cl->value.p[i] <= '9';
-			     i++)
-				clen = clen * 10 + (uint64_t)(cl->value.p[i] - '0');
-			if (i != cl->value.n) {
-				simple_error(c, 400, "bad content-length");
-				break;
-			}
-			if (clen > s->cfg.body_max) {
-				simple_error(c, 413, "request body too large");
-				break;
-			}
-		}
-		if (ex && !c->sent_continue) {
-			if (!str_case_eq_c(ex->value, "100-continue")) {
-				simple_error(c, 417, "unsupported expectation");
-				break;
-			}
-			if ((chunked || clen > 0) && c->in.n - (size_t)hl == 0) {
-				buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
-				c->sent_continue = 1;
-			}
-		}
-		if (chunked) {
-			ssize_t used = dechunk(c, c->in.p + hl, c->in.n - (size_t)hl);
-			if (used == -2)
-				break;
-			if (used == -3) {
-				simple_error(c, 413, "request body too large");
-				break;
-			}
-			if (used < 0) {
-				simple_error(c, 400, "malformed chunked body");
-				break;
-			}
-			req.body = buf_str(&c->body);
-			req.body_len = req.body.n;
-			total = (size_t)hl + (size_t)used;
-		} else {
-			if (c->in.n - (size_t)hl < clen)
-				break; /* wait for the rest of the body */
-			req.body = (struct str){c->in.p + hl, (size_t)clen};
-			req.body_len = clen;
-			total = (size_t)hl + (size_t)clen;
-		}
-		const struct http_header *conn_h = http_find_header(&req.h, "connection");
-		if (req.h.minor_version == 0
-			? !(conn_h && header_has_token(conn_h->value, "keep-alive"))
-			: (conn_h && header_has_token(conn_h->value, "close")))
-			c->closing = 1;
-		req.recv_ms = fb_wall_ms();
-		struct http_response *r = &s->resp;
-		r->status = 200;
-		r->content_type = NULL;
-		r->body_fd = -1;
-		r->pull = NULL;
-		buf_clear(&r->headers);
-		buf_clear(&r->body);
-		s->cfg.handler(s->cfg.ctx, &req, r);
-		emit(c, r, str_eq_c(req.h.method, "HEAD"));
-		buf_consume(&c->in, total);
-		c->sent_continue = 0;
-		if (c->out.n > HTTP_OUT_HIGH_WATER)
-			break;
+		finish_request(c);
 	}
 	return conn_flush(c);
 }
@@ -382,8 +578,11 @@ static void conn_io_cb(struct loop *l, int fd, unsigned events, void *arg)
 	if (events & LOOP_WRITE) {
 		if (conn_flush(c) < 0)
 			return;
-		if (c->in.n && !c->closing && c->out.n == 0 && process(c) < 0)
+		if (!(events & (LOOP_READ | LOOP_ERROR))) {
+			if (c->in.n && !sending_body(c) && c->out.n == 0)
+				process(c);
 			return;
+		}
 	}
 	if (!(events & (LOOP_READ | LOOP_ERROR)))
 		return;
@@ -393,7 +592,8 @@ static void conn_io_cb(struct loop *l, int fd, unsigned events, void *arg)
 		if (r > 0) {
 			c->in.n += (size_t)r;
 			c->in.p[c->in.n] = 0;
-			if ((size_t)r < HTTP_READ_CHUNK)
+			/* keep reading only while the buffer is what we hand on */
+			if ((size_t)r < HTTP_READ_CHUNK || c->in.n > HTTP_SPOOL_THRESHOLD + (1u << 20))
 				break;
 			continue;
 		}
@@ -424,6 +624,8 @@ static void accept_cb(struct loop *l, int fd, unsigned events, void *arg)
 			fb_die("out of memory");
 		c->srv = s;
 		c->fd = cfd;
+		c->spool_fd = -1;
+		c->send_fd = -1;
 		c->last_ms = fb_mono_ms();
 		c->next = s->conns;
 		if (s->conns)
@@ -441,7 +643,7 @@ static void sweep_cb(struct loop *l, void *arg)
 	int64_t now = fb_mono_ms();
 	for (struct http_conn *c = s->conns, *n; c; c = n) {
 		n = c->next;
-		if (now - c->last_ms > s->cfg.idle_ms && c->out.n == 0)
+		if (now - c->last_ms > s->cfg.idle_ms && c->out.n == 0 && !sending_body(c))
 			conn_close(c);
 	}
 	s->sweep_timer = loop_timer_add(l, 1000, sweep_cb, s);
@@ -472,8 +674,7 @@ struct http_server *http_server_start(struct loop *l, const struct http_server_c
 		return NULL;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 4096) < 0) {
-		log_error("http: cannot listen on %s:%d: %s", cfg->host, cfg->port,
-			  strerror(errno));
+		log_error("http: cannot listen on %s:%d: %s", cfg->host, cfg->port, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -485,6 +686,7 @@ struct http_server *http_server_start(struct loop *l, const struct http_server_c
 	s->loop = l;
 	s->fd = fd;
 	s->cfg = *cfg;
+	s->resp.body_fd = -1;
 	s->port = ntohs(ss.ss_family == AF_INET ? in4->sin_port : in6->sin6_port);
 	loop_watch(l, fd, LOOP_READ, accept_cb, s);
 	s->sweep_timer = loop_timer_add(l, 1000, sweep_cb, s);

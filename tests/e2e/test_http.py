@@ -95,6 +95,46 @@ def test_limits_and_malformed(fb):
     assert fb.http("GET", "/_fogbank/health")[0] == 200
 
 
+def spool_files(fb):
+    import os
+    d = os.path.join(fb.data_dir, "tmp")
+    return [f for f in os.listdir(d) if f.startswith("spool-")] if os.path.isdir(d) else []
+
+
+def test_large_bodies_are_spooled(fb):
+    """Bodies over the 1 MiB in-memory threshold go through a spool file
+    (Content-Length and chunked alike), decode the same, and leave no file."""
+    ct = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"}
+    body = '{"SecretId": "no-such-secret"' + " " * (5 << 20) + "}"
+    s = conn(fb)
+    s.sendall(raw_request("POST", "/", sign(fb, "secretsmanager", body, ct), body))
+    status, _, out = read_response(s)
+    assert status == 400 and json.loads(out)["__type"] == "ResourceNotFoundException", out[:200]
+    hdrs = sign(fb, "secretsmanager", body, ct)
+    lines = ["POST / HTTP/1.1"] + ["%s: %s" % kv for kv in hdrs.items()] + ["Transfer-Encoding: chunked"]
+    s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    b = body.encode()
+    for i in range(0, len(b), 700000):
+        piece = b[i:i + 700000]
+        s.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+    s.sendall(b"0\r\n\r\n")
+    status, _, out = read_response(s)
+    assert status == 400 and json.loads(out)["__type"] == "ResourceNotFoundException", out[:200]
+    s.close()
+    assert spool_files(fb) == []
+
+
+def test_rpc_body_limit(fb):
+    ct = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"}
+    body = '{"SecretId": "x"' + " " * (17 << 20) + "}"
+    s = conn(fb)
+    s.sendall(raw_request("POST", "/", sign(fb, "secretsmanager", body, ct), body))
+    status, _, out = read_response(s)
+    assert status == 413 and json.loads(out)["__type"] == "RequestEntityTooLarge", out[:200]
+    s.close()
+    assert spool_files(fb) == []
+
+
 def test_many_connections(fb):
     socks = [conn(fb) for _ in range(400)]
     req = sts_request(fb)

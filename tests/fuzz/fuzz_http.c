@@ -1,4 +1,5 @@
 /* fuzz_http.c - libFuzzer target for the HTTP head and chunk parsers. */
+#include "http/chunked.h"
 #include "http/parse.h"
 #include <stdlib.h>
 
@@ -24,6 +25,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int k = http_parse_chunk_size(p, size, &sz);
 	if (k > 0 && (size_t)k > size)
 		abort();
+	/* the incremental chunked decoder, fed in two pieces */
+	struct http_dechunk d = HTTP_DECHUNK_INIT;
+	size_t cut = size ? data[0] % (size + 1) : 0, pos = 0, avail = cut;
+	for (int guard = 0; guard < 100000; guard++) {
+		size_t used;
+		struct str span;
+		int rc = http_dechunk_step(&d, p + pos, avail - pos, &used, &span);
+		if (used > avail - pos || (span.n && (span.p < p || span.p + span.n > p + avail)))
+			abort();
+		pos += used;
+		if (rc == HTTP_DECHUNK_DATA)
+			continue;
+		if (rc != HTTP_DECHUNK_MORE || avail == size)
+			break;
+		avail = size;
+	}
 	free(p);
 	return 0;
 }

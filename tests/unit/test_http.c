@@ -81,3 +81,53 @@ TEST(http_chunk_size)
 	CHECK(http_parse_chunk_size("1234567890abcdef0\r\n", 19, &sz) == HTTP_PARSE_ERROR);
 	CHECK(http_parse_chunk_size("1x\r\n", 4, &sz) == HTTP_PARSE_ERROR);
 }
+
+#include "http/chunked.h"
+
+/* dechunk_all: decodes in, feeding it in pieces of at most step bytes as a
+ * socket would deliver them; returns the final rc and the decoded text. */
+static int dechunk_all(const char *in, size_t step, char *out, size_t *out_n)
+{
+	struct http_dechunk d = HTTP_DECHUNK_INIT;
+	size_t avail = 0, pos = 0, n = strlen(in);
+	*out_n = 0;
+	for (;;) {
+		if (avail < n)
+			avail = avail + step > n ? n : avail + step;
+		size_t used;
+		struct str data;
+		int rc = http_dechunk_step(&d, in + pos, avail - pos, &used, &data);
+		pos += used;
+		if (rc == HTTP_DECHUNK_DATA) {
+			memcpy(out + *out_n, data.p, data.n);
+			*out_n += data.n;
+			continue;
+		}
+		if (rc != HTTP_DECHUNK_MORE || avail == n)
+			return rc;
+	}
+}
+
+TEST(http_dechunk_any_split)
+{
+	const char *in = "5\r\nhello\r\n1;ext=1\r\n \r\n6\r\nworld!\r\n0\r\nx-trailer: 1\r\n\r\n";
+	for (size_t step = 1; step <= strlen(in); step++) {
+		char out[64];
+		size_t n;
+		CHECK(dechunk_all(in, step, out, &n) == HTTP_DECHUNK_DONE);
+		CHECK(n == 12 && memcmp(out, "hello world!", 12) == 0);
+	}
+}
+
+TEST(http_dechunk_errors)
+{
+	const char *bad[] = {"5\r\nhelloXX", "zz\r\n", "5\r\nhello\r\n0\r\nbad\n\r\n", "5\nhello\r\n"};
+	for (size_t i = 0; i < FB_ARRAY_LEN(bad); i++) {
+		char out[64];
+		size_t n;
+		CHECK(dechunk_all(bad[i], 64, out, &n) == HTTP_DECHUNK_ERROR);
+	}
+	char out[64];
+	size_t n;
+	CHECK(dechunk_all("5\r\nhel", 64, out, &n) == HTTP_DECHUNK_MORE);
+}
