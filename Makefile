@@ -19,8 +19,14 @@ else
 OPT := -O2
 LDSAN :=
 endif
+# Non-PIE: the generated model tables (~1,600 operations, 8,000 shapes) are
+# full of pointers; in a PIE every one is relocated at start, which dirties
+# ~2 MB and costs start time. Non-PIE keeps them clean, shared file pages
+# (idle RSS 10.0 -> 7.9 MiB). Shared libraries keep their ASLR.
+PIE := -fno-pie
+LDPIE := -no-pie
 CFLAGS ?=
-CFLAGS += $(CFLAGS_BASE) $(OPT)
+CFLAGS += $(CFLAGS_BASE) $(OPT) $(PIE)
 LDLIBS := -lsqlite3 -lssl -lcrypto -lm
 
 SRC := $(shell find src -name '*.c' | sort)
@@ -36,10 +42,10 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 all: $(BUILD)/fogbank
 
 $(BUILD)/fogbank: $(OBJ)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDSAN) $(LDPIE) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
-	$(CC) $(LDSAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDSAN) $(LDPIE) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

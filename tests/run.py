@@ -93,6 +93,8 @@ def main():
         p, f = suite("build", a.only)
         make("SAN=1", "build-san/fogbank", "build-san/unit_tests")
         p2, f2 = suite("build-san", a.only)
+        # the same tree must build warning-free with clang too
+        make("CC=clang", "BUILD=build-clang", "build-clang/fogbank", "build-clang/unit_tests")
         make("fuzz-bins")
         p3, f3 = fuzz_smoke(a.fuzz_seconds)
         p, f = p + p2 + p3, f + f2 + f3
