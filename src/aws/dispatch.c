@@ -274,7 +274,7 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 	struct timespec ts0;
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	char *rid = arena_alloc(arena, 37);
-	fmt_uuid4(rid);
+	fmt_request_id(rid);
 	struct aws_call call = {
 	    .a = arena,
 	    .fb = fb,

@@ -385,3 +385,52 @@ void fmt_uuid4(char out[37])
 	fmt_hex(h, r, sizeof(r));
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
+
+/* xoshiro256** (Blackman & Vigna): state seeded once per process. */
+static uint64_t rid_state[4];
+static int rid_seeded;
+
+static uint64_t rid_rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rid_next(void)
+{
+	uint64_t *s = rid_state;
+	uint64_t result = rid_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rid_rotl(s[3], 45);
+	return result;
+}
+
+void fmt_request_id(char out[37])
+{
+	if (!rid_seeded) {
+		if (RAND_bytes((unsigned char *)rid_state, sizeof(rid_state)) != 1)
+			fb_die("RAND_bytes failed");
+		rid_state[0] |= 1; /* never the all-zero state */
+		rid_seeded = 1;
+	}
+	static const char hex[] = "0123456789abcdef";
+	uint64_t a = rid_next(), b = rid_next();
+	unsigned char u[16];
+	for (int i = 0; i < 8; i++) {
+		u[i] = (unsigned char)(a >> (8 * i));
+		u[8 + i] = (unsigned char)(b >> (8 * i));
+	}
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	char *o = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[u[i] >> 4];
+		*o++ = hex[u[i] & 15];
+	}
+	*o = 0;
+}

@@ -92,4 +92,9 @@ static inline size_t fmt_utf8_put(char *out, uint32_t cp)
 	out[3] = (char)(0x80 | (cp & 0x3f));
 	return 4;
 }
+/* fmt_request_id: a v4-shaped UUID for x-amzn-RequestId. Not for secrets
+ * or anything guessable-sensitive: a xoshiro256** stream seeded once from
+ * RAND_bytes, about 40x cheaper than fmt_uuid4 on the request hot path. */
+void fmt_request_id(char out[37]);
+
 #endif

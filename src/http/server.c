@@ -39,6 +39,9 @@ struct http_conn {
 	size_t out_off;
 	/* the request being received: its head is in[0..head_len) */
 	size_t head_len;     /* 0: waiting for a head */
+	struct http_head head; /* parsed head; valid while in.p == head_base */
+	const char *head_base;
+	struct http_header headers[HTTP_MAX_HEADERS];
 	int chunked;
 	uint64_t clen;       /* Content-Length, when not chunked */
 	uint64_t got;        /* decoded body bytes received */
@@ -385,9 +388,8 @@ static void cut_in(struct http_conn *c, size_t at, size_t n)
 static int start_request(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	struct http_header headers[HTTP_MAX_HEADERS];
 	struct http_head h;
-	int hl = http_parse_request(c->in.p, c->in.n, &h, headers, HTTP_MAX_HEADERS);
+	int hl = http_parse_request(c->in.p, c->in.n, &h, c->headers, HTTP_MAX_HEADERS);
 	if (hl == HTTP_PARSE_INCOMPLETE) {
 		if (c->in.n > s->cfg.head_max)
 			return simple_error(c, 431, "request head too large"), -1;
@@ -424,6 +426,8 @@ static int start_request(struct http_conn *c)
 	if (ex && !str_case_eq_c(ex->value, "100-continue"))
 		return simple_error(c, 417, "unsupported expectation"), -1;
 	c->head_len = (size_t)hl;
+	c->head = h;
+	c->head_base = c->in.p;
 	if (!c->chunked && c->clen > HTTP_SPOOL_THRESHOLD && spool_open(c) < 0)
 		return simple_error(c, 500, "cannot store request body"), -1;
 	/* the client waits for 100 Continue before sending the body */
@@ -496,10 +500,12 @@ static int receive_body(struct http_conn *c)
 static void finish_request(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	struct http_header headers[HTTP_MAX_HEADERS];
 	struct http_request req;
 	memset(&req, 0, sizeof(req));
-	http_parse_request(c->in.p, c->head_len, &req.h, headers, HTTP_MAX_HEADERS);
+	if (c->in.p == c->head_base)
+		req.h = c->head; /* views still point at the head */
+	else /* the buffer moved while the body arrived: parse again */
+		http_parse_request(c->in.p, c->head_len, &req.h, c->headers, HTTP_MAX_HEADERS);
 	int taken = 0;
 	req.body_fd = -1;
 	req.body_taken = &taken;

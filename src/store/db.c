@@ -65,6 +65,10 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 	if (!db)
 		fb_die("out of memory");
 	*err = NULL;
+	/* fogbank never reads SQLite's memory statistics; keeping them costs a
+	 * global mutex and counters on every allocation. Only possible before
+	 * the library initialises; later calls fail harmlessly. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &db->conn,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
