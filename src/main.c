@@ -9,15 +9,22 @@
 #include "core/child.h"
 #include "store/addr.h"
 #include "store/db.h"
+#include "registry/registry.h"
+#include "svc/ecr/ecr.h"
 #include "svc/iam/keys.h"
 #include "svc/kms/kms.h"
 #include "svc/logs/logs.h"
 #include "svc/secretsmanager/secretsmanager.h"
+#include "svc/s3/s3.h" /* s3: migrations (lifecycle timer: see s3.h) */
+#include "svc/rds/rds.h" /* rds: migrations, restore at start, tick */
+#include "svc/elasticache/elasticache.h" /* elasticache: migrations, restore, shutdown */
+#include "svc/ecs/ecs.h" /* ecs: migrations, restore (arms its reconciler timer) */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,7 +36,12 @@ static const struct db_migration *const fb_migrations[] = {
     iam_migrations,
     kms_migrations,
     secretsmanager_migrations,
+    s3_migrations,
     logs_migrations,
+    ecr_migrations,
+    rds_migrations,
+    elasticache_migrations,
+    ecs_migrations,
     NULL,
 };
 
@@ -101,6 +113,10 @@ static void purge_cb(struct loop *l, void *arg)
 	int64_t now = fb_wall_ms();
 	secretsmanager_purge(fb, now);
 	kms_purge(fb->db, fb->kms, now);
+	rds_tick(fb, now);
+	logs_retention_sweep(fb, now);
+	ecr_lifecycle_sweep(fb, now);
+	registry_gc(fb, now);
 	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, fb);
 }
 
@@ -164,6 +180,13 @@ static int cmd_up(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* thousands of client connections plus children's pipes: lift the
+	 * soft descriptor limit to the hard one (shells often start at 1024) */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	fb.started_ms = fb_wall_ms();
 	char *err = NULL;
 	fb.kms = kms_keyring_open(fb.data_dir, &err);
@@ -209,6 +232,9 @@ static int cmd_up(int argc, char **argv)
 	if (!srv)
 		return 1;
 	fb.port = http_server_port(srv);
+	rds_restore_all(&fb);
+	elasticache_restore_all(&fb);
+	ecs_restore_all(&fb);
 	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, &fb);
 	log_info("fogbank " FB_VERSION " ready host=%s port=%d data-dir=%s auth=%s startup_ms=%lld",
 		 fb.host, fb.port, fb.data_dir,
@@ -220,6 +246,7 @@ static int cmd_up(int argc, char **argv)
 	http_server_stop(srv);
 	/* no child outlives fogbank: stop them all, SIGKILL what lingers */
 	child_shutdown_all(8000);
+	elasticache_shutdown(); /* after the servers are gone: frees the runtime */
 	loop_free(l);
 	sigv4_key_cache_free(fb.sigcache);
 	db_close(fb.db);

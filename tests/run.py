@@ -19,14 +19,19 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-COUNT = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed")
+COUNT = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed(?:, (\d+) skipped)?")
+
+
+SKIPPED = [0]  # tests skipped for a missing prerequisite, over the whole run
 
 
 def counts(text):
-    """(passed, failed) from the last summary line of a test program."""
+    """(passed, failed) from the last summary line of a test program; its
+    skipped count is added to SKIPPED."""
     for line in reversed(text.splitlines()):
         m = COUNT.match(line.strip())
         if m:
+            SKIPPED[0] += int(m.group(3) or 0)
             return int(m.group(1)), int(m.group(2))
     return 0, 1  # no summary: the program crashed or hung
 
@@ -98,7 +103,7 @@ def main():
         make("fuzz-bins")
         p3, f3 = fuzz_smoke(a.fuzz_seconds)
         p, f = p + p2 + p3, f + f2 + f3
-    print("%d passed, %d failed" % (p, f))
+    print("%d passed, %d failed, %d skipped" % (p, f, SKIPPED[0]))
     sys.exit(1 if f else 0)
 
 

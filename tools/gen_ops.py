@@ -148,6 +148,28 @@ S3_SYNTHETIC = {
 }
 
 
+# Members newer S3 models have and fogbank serves (ListBuckets pagination,
+# added to the API in 2024): {shape: {member: ref}}, plus new shapes.
+S3_EXTRA_SHAPES = {
+    "BucketRegion": {"type": "string"},
+    "MaxBuckets": {"type": "integer", "min": 1, "max": 10000},
+    "ListBucketsRequest": {
+        "type": "structure",
+        "members": {
+            "MaxBuckets": {"shape": "MaxBuckets", "location": "querystring", "locationName": "max-buckets"},
+            "ContinuationToken": {"shape": "Token", "location": "querystring", "locationName": "continuation-token"},
+            "Prefix": {"shape": "Prefix", "location": "querystring", "locationName": "prefix"},
+            "BucketRegion": {"shape": "BucketRegion", "location": "querystring", "locationName": "bucket-region"},
+        },
+    },
+}
+S3_EXTRA_MEMBERS = {
+    "ListBucketsOutput": {"ContinuationToken": {"shape": "Token"}, "Prefix": {"shape": "Prefix"}},
+    "Bucket": {"BucketRegion": {"shape": "BucketRegion"}},
+}
+S3_EXTRA_INPUTS = {"ListBuckets": "ListBucketsRequest"}
+
+
 def apply_s3_overrides(model):
     """Adds the S3 output roots and the synthetic preflight operations to
     the loaded S3 model (in place); fails loudly when the model changed
@@ -157,10 +179,29 @@ def apply_s3_overrides(model):
         if name not in shapes or shapes[name].get("type") != "structure":
             raise GenError("s3: S3_OUTPUT_ROOTS names unknown structure %s" % name)
         shapes[name] = dict(shapes[name], locationName=root)
+    # botocore's CopySource pattern wants a leading '/', but botocore itself
+    # sends "bucket/key" (and so does S3's own documentation): not enforced
+    shapes["CopySource"] = {k: v for k, v in shapes["CopySource"].items() if k != "pattern"}
     for name, sh in S3_SYNTHETIC["shapes"].items():
         if name in shapes:
             raise GenError("s3: synthetic shape %s exists in the model" % name)
         shapes[name] = sh
+    for name, sh in S3_EXTRA_SHAPES.items():
+        if name in shapes:
+            raise GenError("s3: extra shape %s exists in the model" % name)
+        shapes[name] = sh
+    for name, members in S3_EXTRA_MEMBERS.items():
+        sh = dict(shapes[name])
+        sh["members"] = dict(sh["members"])
+        for m, ref in members.items():
+            if m in sh["members"]:
+                raise GenError("s3: extra member %s.%s exists in the model" % (name, m))
+            sh["members"][m] = ref
+        shapes[name] = sh
+    for op, shape in S3_EXTRA_INPUTS.items():
+        if "input" in model["operations"][op]:
+            raise GenError("s3: %s already has an input" % op)
+        model["operations"][op] = dict(model["operations"][op], input={"shape": shape})
     for name, op in S3_SYNTHETIC["operations"].items():
         if name in model["operations"]:
             raise GenError("s3: synthetic operation %s exists in the model" % name)

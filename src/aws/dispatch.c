@@ -9,8 +9,11 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "fb.h"
+#include "registry/registry.h"
 #include "svc/iam/keys.h"
+#include "tls/ca.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +94,24 @@ static void health(struct fogbank *fb, struct http_response *resp)
 	}
 	buf_printf(b, "}, \"edition\": \"fogbank\", \"version\": \"0.1.0\", \"uptime_ms\": %lld}",
 		   (long long)(fb_wall_ms() - fb->started_ms));
+}
+
+/* ca_pem: GET /_fogbank/ca.pem, the local CA that signs RDS and
+ * ElastiCache server certificates (trust it for sslmode=verify-full). */
+static void ca_pem(struct fogbank *fb, struct http_response *resp)
+{
+	size_t n = 0;
+	char *err = NULL;
+	const char *pem = ca_cert_pem(fb->data_dir, &n, &err);
+	if (!pem) {
+		resp->status = 500;
+		resp->content_type = "text/plain";
+		buf_puts(&resp->body, err ? err : "CA unavailable");
+		free(err);
+		return;
+	}
+	resp->content_type = "application/x-pem-file";
+	buf_append(&resp->body, pem, n);
 }
 
 /* auth_error: maps a sigv4/identity failure to the service's own code. */
@@ -269,6 +290,14 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 	if (str_eq_c(req->h.path, "/_fogbank/health") ||
 	    str_eq_c(req->h.path, "/_localstack/health")) {
 		health(fb, resp);
+		return;
+	}
+	if (str_eq_c(req->h.path, "/_fogbank/ca.pem")) {
+		ca_pem(fb, resp);
+		return;
+	}
+	if (registry_match(req)) {
+		registry_handle(fb, req, resp);
 		return;
 	}
 	struct timespec ts0;

@@ -2,10 +2,14 @@
  * picked by method and requestUri template; input members are bound from
  * the URI labels, query string, headers and the body (a payload member,
  * or the remaining members as one XML element / JSON object); output goes
- * the same ways back. Whole bodies only: a streaming path for large S3
- * objects is a separate piece of work. */
+ * the same ways back. S3 extras: virtual-hosted-style addressing (bucket
+ * in the Host header), streaming payloads left in the request for the
+ * handler, and the response extras of proto_rest.h (status, raw headers,
+ * file-range or pulled bodies). */
 #include "core/compat.h"
 #include "aws/proto_int.h"
+#include "aws/proto_rest.h"
+#include <unistd.h>
 #include "aws/fmt.h"
 #include "aws/form.h"
 #include "aws/json.h"
@@ -82,6 +86,71 @@ static int query_has_c(struct str query, const char *k)
 	return query_has(query, str_c(k), STR_NULL);
 }
 
+/* ---- virtual-hosted-style S3 ---- */
+
+/* ends_with: 1 when s ends with the C string suffix. */
+static int ends_with(struct str s, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return s.n >= n && strncasecmp(s.p + s.n - n, suffix, n) == 0;
+}
+
+/* proto_rest_host_bucket: see proto_rest.h. */
+int proto_rest_host_bucket(const struct http_request *req, struct str *bucket)
+{
+	static const char *const suffixes[] = {".localhost.localstack.cloud", ".localhost"};
+	struct str host = proto_find_header(req, "host");
+	const char *colon;
+	size_t end = 0;
+	int ip = 1;
+
+	if (!host.p || !host.n || host.p[0] == '[')
+		return 0;
+	colon = memchr(host.p, ':', host.n);
+	if (colon)
+		host.n = (size_t)(colon - host.p);
+	for (size_t i = 0; i < host.n && ip; i++)
+		ip = (host.p[i] >= '0' && host.p[i] <= '9') || host.p[i] == '.';
+	if (ip)
+		return 0;
+	/* <bucket>.s3.<anything> and <bucket>.s3-<region|website...>: the
+	 * last such label, since bucket names may contain dots */
+	for (size_t i = 1; i + 4 <= host.n; i++)
+		if (host.p[i] == '.' && (host.p[i + 1] == 's' || host.p[i + 1] == 'S') &&
+		    host.p[i + 2] == '3' && (host.p[i + 3] == '.' || host.p[i + 3] == '-'))
+			end = i;
+	for (size_t k = 0; !end && k < FB_ARRAY_LEN(suffixes); k++)
+		if (ends_with(host, suffixes[k]))
+			end = host.n - strlen(suffixes[k]);
+	/* "s3.localhost" names the endpoint, not a bucket called "s3" */
+	if (!end || (end == 2 && strncasecmp(host.p, "s3", 2) == 0))
+		return 0;
+	*bucket = (struct str){host.p, end};
+	return 1;
+}
+
+/* rest_path: the path the URI templates are matched against: the request
+ * path, or for an S3 request addressed virtual-hosted style "/<bucket>"
+ * followed by it. The view points into the request or a static buffer
+ * (the loop is single-threaded; callers decode labels right away). */
+static struct str rest_path(const struct model_service *svc, const struct http_request *req)
+{
+	static char buf[16384];
+	struct str bucket;
+	size_t n;
+
+	if (!svc || strcmp(svc->id, "s3") != 0 || !proto_rest_host_bucket(req, &bucket))
+		return req->h.path;
+	n = req->h.path.n == 1 && req->h.path.p[0] == '/' ? 0 : req->h.path.n;
+	if (bucket.n + n + 1 > sizeof(buf))
+		return req->h.path;
+	buf[0] = '/';
+	memcpy(buf + 1, bucket.p, bucket.n);
+	if (n)
+		memcpy(buf + 1 + bucket.n, req->h.path.p, n);
+	return (struct str){buf, 1 + bucket.n + n};
+}
+
 /* op_score: how specifically <op> matches <req>: 0 for no match, else
  * higher for more literal path characters, literal query keys and
  * required query/header members present. */
@@ -98,7 +167,7 @@ static long op_score(const struct model_service *svc, const struct model_op *op,
 
 	if (!str_eq_c(req->h.method, op->http_method ? op->http_method : "POST"))
 		return 0;
-	lit = match_path(uri, tn, req->h.path, labels, &nl);
+	lit = match_path(uri, tn, rest_path(svc, req), labels, &nl);
 	if (!lit)
 		return 0;
 	score = (long)lit * 10000;
@@ -141,12 +210,156 @@ const struct model_op *proto_rest_match(const struct model_service *svc,
 		return NULL;
 	for (uint32_t i = 0; i < svc->nops; i++) {
 		long s = op_score(svc, &svc->ops[i], req);
-		if (s > best_score) {
+		/* a tie goes to the current operation over its deprecated twin
+		 * (S3's PutBucketNotification vs ...NotificationConfiguration) */
+		if (s > best_score || (s && s == best_score && (best->flags & OPF_DEPRECATED) &&
+				       !(svc->ops[i].flags & OPF_DEPRECATED))) {
 			best_score = s;
 			best = &svc->ops[i];
 		}
 	}
 	return best;
+}
+
+/* ---- response extras (proto_rest.h) ---- */
+
+/* What the running handler asked for beyond its output members. One slot:
+ * the loop runs one handler at a time; the request id ties it to its call. */
+static struct {
+	char rid[40];
+	int status;
+	struct buf headers;
+	int fd; /* >= 0: file body */
+	uint64_t off, len;
+	http_pull_fn *pull; /* or a pulled body */
+	void *pull_ctx;
+	void (*pull_free)(void *ctx);
+	int has_body;
+} extras = {.fd = -1};
+
+/* extras_reset: forgets the slot, releasing a body nobody sent. */
+static void extras_reset(void)
+{
+	if (extras.fd >= 0)
+		close(extras.fd);
+	if (extras.pull_free)
+		extras.pull_free(extras.pull_ctx);
+	extras.fd = -1;
+	extras.pull = NULL;
+	extras.pull_ctx = NULL;
+	extras.pull_free = NULL;
+	extras.has_body = 0;
+	extras.status = 0;
+	extras.rid[0] = 0;
+	buf_clear(&extras.headers);
+}
+
+/* extras_for: the slot, claimed for call c. */
+static void extras_for(const struct aws_call *c)
+{
+	const char *rid = c->request_id ? c->request_id : "";
+	if (strcmp(extras.rid, rid) != 0) {
+		extras_reset();
+		snprintf(extras.rid, sizeof(extras.rid), "%s", rid);
+	}
+}
+
+/* proto_rest_set_status: see proto_rest.h. */
+void proto_rest_set_status(struct aws_call *c, int status)
+{
+	extras_for(c);
+	extras.status = status;
+}
+
+/* proto_rest_add_header: see proto_rest.h. */
+void proto_rest_add_header(struct aws_call *c, const char *name, const char *value)
+{
+	extras_for(c);
+	buf_puts(&extras.headers, name);
+	buf_append(&extras.headers, ": ", 2);
+	for (const char *p = value; *p; p++)
+		buf_putc(&extras.headers, *p == '\r' || *p == '\n' ? ' ' : *p);
+	buf_append(&extras.headers, "\r\n", 2);
+}
+
+/* proto_rest_body_file: see proto_rest.h. */
+void proto_rest_body_file(struct aws_call *c, int fd, uint64_t off, uint64_t len)
+{
+	extras_for(c);
+	if (extras.fd >= 0 || extras.pull_free) {
+		int keep = extras.status;
+		extras_reset();
+		extras_for(c);
+		extras.status = keep;
+	}
+	extras.fd = fd;
+	extras.off = off;
+	extras.len = len;
+	extras.has_body = 1;
+}
+
+/* proto_rest_body_pull: see proto_rest.h. */
+void proto_rest_body_pull(struct aws_call *c, uint64_t len, http_pull_fn *pull, void *ctx,
+			  void (*pull_free)(void *ctx))
+{
+	extras_for(c);
+	if (extras.fd >= 0 || extras.pull_free) {
+		int keep = extras.status;
+		extras_reset();
+		extras_for(c);
+		extras.status = keep;
+	}
+	extras.pull = pull;
+	extras.pull_ctx = ctx;
+	extras.pull_free = pull_free;
+	extras.len = len;
+	extras.has_body = 1;
+}
+
+/* length_only_pull: the body of a HEAD response; the server never pulls
+ * it (it sends no body for HEAD), zeros if it ever did. */
+static ssize_t length_only_pull(void *ctx, char *buf, size_t cap)
+{
+	(void)ctx;
+	memset(buf, 0, cap);
+	return (ssize_t)cap;
+}
+
+/* proto_rest_body_length: see proto_rest.h. */
+void proto_rest_body_length(struct aws_call *c, uint64_t len)
+{
+	proto_rest_body_pull(c, len, length_only_pull, NULL, NULL);
+}
+
+/* extras_apply: puts the slot's extras for call c into resp; the slot is
+ * empty afterwards. A body the server cannot send any more is dropped. */
+static void extras_apply(struct aws_call *c, struct http_response *resp, int *status)
+{
+	const char *rid = c->request_id ? c->request_id : "";
+	if (strcmp(extras.rid, rid) != 0) {
+		extras_reset();
+		return;
+	}
+	if (extras.status)
+		*status = extras.status;
+	if (extras.headers.n)
+		buf_append(&resp->headers, extras.headers.p, extras.headers.n);
+	if (extras.has_body) {
+		buf_clear(&resp->body);
+		if (extras.fd >= 0) {
+			resp->body_fd = extras.fd;
+			resp->body_off = extras.off;
+			resp->body_len = extras.len;
+			extras.fd = -1; /* the server closes it */
+		} else {
+			resp->pull = extras.pull;
+			resp->pull_ctx = extras.pull_ctx;
+			resp->pull_len = extras.len;
+			resp->pull_free = extras.pull_free;
+			extras.pull_free = NULL; /* the server calls it */
+		}
+	}
+	extras_reset();
 }
 
 /* ---- decoding ---- */
@@ -326,6 +539,8 @@ static int bind_body(struct aws_call *c, int wire, const struct model_shape *in,
 	}
 	if (payload) {
 		const struct model_shape *ps = proto_mshape(c->svc, payload);
+		if (ps->flags & SF_STREAMING)
+			return 0; /* the handler reads (or takes) the body itself */
 		if (ps->type == MT_BLOB || ps->type == MT_STRING) {
 			if (req->body.n)
 				jv_set_strn(c->a, c->in, payload->name, req->body.p, req->body.n);
@@ -390,7 +605,8 @@ static int bind_labels(struct aws_call *c, int wire, const struct model_shape *i
 	struct label labels[MAX_LABELS];
 	int nl;
 
-	if (!match_path(uri, q ? (size_t)(q - uri) : strlen(uri), req->h.path, labels, &nl))
+	if (!match_path(uri, q ? (size_t)(q - uri) : strlen(uri), rest_path(c->svc, req), labels,
+			&nl))
 		return 0; /* the op was chosen another way: no labels to bind */
 	for (int i = 0; i < nl; i++) {
 		for (uint32_t j = 0; j < in->nmembers; j++) {
@@ -412,6 +628,7 @@ int proto_rest_decode(struct aws_call *c, int wire, const struct http_request *r
 {
 	const struct model_shape *in;
 
+	extras_reset(); /* a previous call's extras never leak into this one */
 	if (c->op->input < 0)
 		return 0;
 	in = model_shape(c->svc, (uint32_t)c->op->input);
@@ -509,6 +726,54 @@ static void encode_headers(struct aws_call *c, struct http_response *resp,
 	}
 }
 
+/* root_is_member_text: S3's GetBucketLocation answers
+ * <LocationConstraint xmlns=..>region</LocationConstraint>: a root that
+ * bears the name of the structure's only body member, a scalar, holds that
+ * member's text itself. Writes it and returns 1; 0 when <out> is not
+ * such a structure (nothing written). */
+static int root_is_member_text(struct aws_call *c, const struct model_shape *out, const char *root,
+			       struct buf *b, const char *ns)
+{
+	const struct model_member *only = NULL;
+	const struct model_shape *sh;
+	const struct jv *v;
+	char tmp[64];
+	struct str s;
+
+	if (!out->loc_name)
+		return 0;
+	for (uint32_t i = 0; i < out->nmembers; i++) {
+		const struct model_member *m = proto_member(c->svc, out, i);
+		if (m->location != ML_BODY)
+			continue;
+		if (only)
+			return 0;
+		only = m;
+	}
+	if (!only || strcmp(proto_wire_name(only), root) != 0)
+		return 0;
+	sh = proto_mshape(c->svc, only);
+	if (sh->type == MT_STRUCTURE || sh->type == MT_LIST || sh->type == MT_MAP)
+		return 0;
+	v = jv_get(c->out, only->name);
+	if (!v || proto_scalar_text(c->a, sh, v, proto_ts_fmt(sh, MTS_ISO8601), tmp, &s) < 0 ||
+	    !s.n) {
+		buf_putc(b, '<');
+		buf_puts(b, root);
+		if (ns) {
+			buf_puts(b, " xmlns=\"");
+			xml_text(b, ns, strlen(ns));
+			buf_putc(b, '"');
+		}
+		buf_puts(b, "/>");
+	} else {
+		xml_open_ns(b, root, ns);
+		xml_text(b, s.p, s.n);
+		xml_close(b, root);
+	}
+	return 1;
+}
+
 /* encode_body: the payload member or the body members. */
 static void encode_body(struct aws_call *c, int wire, struct http_response *resp,
 			const struct model_shape *out)
@@ -564,6 +829,11 @@ static void encode_body(struct aws_call *c, int wire, struct http_response *resp
 	const char *ns = out->xml_ns ? out->xml_ns : proto_xml_ns(nsbuf, c->svc);
 	const char *root = out->loc_name ? out->loc_name : out->name;
 	buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	if (root_is_member_text(c, out, root, b, ns)) {
+		if (!resp->content_type)
+			resp->content_type = "application/xml";
+		return;
+	}
 	xml_open_ns(b, root, ns);
 	proto_xml_write_members(c, wire, b, (uint32_t)c->op->output, c->out, 0);
 	xml_close(b, root);
@@ -588,5 +858,6 @@ void proto_rest_encode(struct aws_call *c, int wire, struct http_response *resp)
 		encode_headers(c, resp, out, &status);
 		encode_body(c, wire, resp, out);
 	}
+	extras_apply(c, resp, &status);
 	resp->status = status;
 }

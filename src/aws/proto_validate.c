@@ -351,9 +351,21 @@ static void check_value(struct vctx *x, const struct model_member *m, const stru
 	}
 }
 
+/* Services whose front end names a failed model constraint differently
+ * from their protocol family (the models don't record it). */
+static const struct {
+	const char *service;
+	const char *code;
+} validation_overrides[] = {
+    {"logs", "InvalidParameterException"},
+};
+
 /* validation_code: what each protocol family calls a failed constraint. */
 static const char *validation_code(const struct model_service *svc, int wire)
 {
+	for (size_t i = 0; i < FB_ARRAY_LEN(validation_overrides); i++)
+		if (!strcmp(svc->id, validation_overrides[i].service))
+			return validation_overrides[i].code;
 	switch (wire) {
 	case PW_QUERY:
 		return "ValidationError";

@@ -97,19 +97,28 @@ static void out_cb(struct loop *l, int fd, unsigned events, void *arg)
 	drain(ch, fd == ch->out.fd ? &ch->out : &ch->err, fd == ch->out.fd ? 1 : 2);
 }
 
+/* close_pipes: delivers the child's last output, then closes its pipes.
+ * Runs before on_exit, so on_line never follows on_exit. */
+static void close_pipes(struct child *ch, int deliver)
+{
+	struct child_pipe *ps[2] = {&ch->out, &ch->err};
+	for (int i = 0; i < 2; i++)
+		if (ps[i]->fd >= 0) {
+			if (deliver)
+				drain(ch, ps[i], i + 1); /* the last words of a dying child */
+			if (ps[i]->fd >= 0) {
+				loop_watch(ch->loop, ps[i]->fd, 0, NULL, NULL);
+				close(ps[i]->fd);
+				ps[i]->fd = -1;
+			}
+		}
+}
+
 static void child_free(struct child *ch)
 {
 	if (ch->kill_timer)
 		loop_timer_cancel(ch->loop, ch->kill_timer);
-	struct child_pipe *ps[2] = {&ch->out, &ch->err};
-	for (int i = 0; i < 2; i++)
-		if (ps[i]->fd >= 0) {
-			drain(ch, ps[i], i + 1); /* keep the last words of a dying child */
-			if (ps[i]->fd >= 0) {
-				loop_watch(ch->loop, ps[i]->fd, 0, NULL, NULL);
-				close(ps[i]->fd);
-			}
-		}
+	close_pipes(ch, 0);
 	free(ch->name);
 	free(ch);
 }
@@ -129,6 +138,7 @@ static void sigchld_cb(struct loop *l, int signo, void *arg)
 		child_unlink(ch);
 		/* the group may hold grandchildren (postgres backends): end them */
 		kill(-pid, SIGKILL);
+		close_pipes(ch, 1);
 		if (ch->on_exit)
 			ch->on_exit(ch, status, ch->arg);
 		child_free(ch);
@@ -149,11 +159,6 @@ static void in_child(const struct child_spec *spec, int out_w, int err_w, int re
 {
 	int e;
 	setsid();
-	/* die with fogbank, even on SIGKILL; re-check the parent to close
-	 * the race where it died before prctl */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -168,6 +173,12 @@ static void in_child(const struct child_spec *spec, int out_w, int err_w, int re
 	if (spec->set_ids && (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 ||
 			      setuid(spec->uid) < 0))
 		goto fail;
+	/* die with fogbank, even on SIGKILL. After setuid: the kernel clears
+	 * the death signal when credentials change. Re-check the parent to
+	 * close the race where it died before prctl. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
 	if (spec->envp)
 		execve(spec->argv[0], spec->argv, spec->envp);
 	else

@@ -14,8 +14,9 @@
 struct loop;
 struct child;
 
-/* on_exit: the child is gone; status is the waitpid() status. The struct
- * child is freed right after this returns. */
+/* on_exit: the child is gone; status is the waitpid() status. Every line
+ * it wrote has been delivered to on_line before this is called, and none
+ * comes after. The struct child is freed right after this returns. */
 typedef void child_exit_cb(struct child *ch, int status, void *arg);
 /* on_line: one line (without the newline) of the child's stdout (stream 1)
  * or stderr (stream 2). NULL on_line logs "[name] line" at info level. */

@@ -287,7 +287,7 @@ struct pg_wire *pg_wire_run(struct loop *l, const char *sock_path, const char *u
 	}
 	struct buf *b = &w->out;
 	size_t start = b->n;
-	put_u32(b, 0); /* length, patched below */
+	put_u32(b, 0);	    /* length, patched below */
 	put_u32(b, 196608); /* protocol 3.0 */
 	buf_append(b, "user", 5);
 	buf_append(b, user, strlen(user) + 1);

@@ -98,7 +98,8 @@ static int write_owned(const char *path, const char *text)
 	char tmp[4200];
 	uid_t u;
 	gid_t g;
-	if (pg_user_ids(&u, &g) < 0 || (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	if (pg_user_ids(&u, &g) < 0 ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -149,7 +150,8 @@ static void conf_text(struct buf *b, const struct pg_conf *cf)
 	conf_str(b, "unix_socket_directories", cf->sock_dir);
 	buf_puts(b, "unix_socket_permissions = 0700\n"
 		    "max_connections = 100\n");
-	buf_printf(b, "shared_buffers = %dMB\n", cf->shared_buffers_mb > 0 ? cf->shared_buffers_mb : 16);
+	buf_printf(b, "shared_buffers = %dMB\n",
+		   cf->shared_buffers_mb > 0 ? cf->shared_buffers_mb : 16);
 	buf_puts(b, "dynamic_shared_memory_type = posix\n"
 		    "max_wal_size = 256MB\n"
 		    "min_wal_size = 64MB\n"
@@ -174,10 +176,11 @@ static void conf_text(struct buf *b, const struct pg_conf *cf)
 		buf_puts(b, "ssl = off\n");
 	}
 	if (cf->archive_dir) {
-		snprintf(tmp, sizeof(tmp),
-			 "f=\"%s/%%f\"; if [ -f \"$f\" ]; then cmp -s \"%%p\" \"$f\"; else cp \"%%p\" "
-			 "\"$f.tmp\" && sync \"$f.tmp\" && mv \"$f.tmp\" \"$f\" && sync \"%s\"; fi",
-			 cf->archive_dir, cf->archive_dir);
+		snprintf(
+		    tmp, sizeof(tmp),
+		    "f=\"%s/%%f\"; if [ -f \"$f\" ]; then cmp -s \"%%p\" \"$f\"; else cp \"%%p\" "
+		    "\"$f.tmp\" && sync \"$f.tmp\" && mv \"$f.tmp\" \"$f\" && sync \"%s\"; fi",
+		    cf->archive_dir, cf->archive_dir);
 		buf_puts(b, "archive_mode = on\n");
 		conf_str(b, "archive_command", tmp);
 		buf_printf(b, "archive_timeout = %d\n",
@@ -245,8 +248,7 @@ out:
 }
 
 struct child *pg_spawn_server(struct loop *l, const char *name, const char *pgdata,
-			      child_exit_cb *on_exit, child_line_cb *on_line, void *arg,
-			      char **err)
+			      child_exit_cb *on_exit, child_line_cb *on_line, void *arg, char **err)
 {
 	char bin[256];
 	char *argv[] = {(char *)pg_bin("postgres", bin, sizeof(bin)), "-D", (char *)pgdata, NULL};

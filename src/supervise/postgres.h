@@ -28,11 +28,11 @@ struct pg_conf {
 	const char *sock_dir; /* unix_socket_directories: 0700, postgres-owned */
 	const char *ssl_cert; /* NULL: ssl = off */
 	const char *ssl_key;
-	int shared_buffers_mb;	    /* small: many instances share one machine */
-	const char *archive_dir;    /* NULL: archive_mode = off */
-	int archive_timeout_s;	    /* forces a segment switch this often */
-	const char *restore_dir;    /* recovery: restore_command copies from here */
-	const char *target_time;    /* recovery_target_time, or NULL: to the end */
+	int shared_buffers_mb;	      /* small: many instances share one machine */
+	const char *archive_dir;      /* NULL: archive_mode = off */
+	int archive_timeout_s;	      /* forces a segment switch this often */
+	const char *restore_dir;      /* recovery: restore_command copies from here */
+	const char *target_time;      /* recovery_target_time, or NULL: to the end */
 	const char *primary_conninfo; /* streaming standby (read replica) */
 	int hot_standby;
 	const char *extra; /* more "name = value" lines (parameter groups) */

@@ -73,6 +73,11 @@ int redis_is_ready(const struct redis *r);
 void redis_stop(struct redis *r);
 /* redis_kill: SIGKILL now (tests, failover drills); REDIS_EXIT follows. */
 void redis_kill(struct redis *r);
+/* redis_release: frees a run whose process child_shutdown_all already
+ * took (fogbank's exit): no callback, in-flight commands are dropped.
+ * Also frees runs that exited and were not freed yet; r may be NULL for
+ * just that. */
+void redis_release(struct redis *r);
 /* redis_set_password: the password the control channel AUTHs with from
  * now on (after a token change); NULL for none. */
 void redis_set_password(struct redis *r, const char *password);

@@ -126,8 +126,7 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, long days, X509 *issuer)
 	X509_NAME *name = X509_get_subject_name(x);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"fogbank", -1,
 				   -1, 0);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1,
-				   0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
 	return x; /* signed by the caller once its extensions are added */
 fail:
@@ -239,7 +238,8 @@ int ca_issue(const char *data_dir, const char *cert_path, const char *key_path, 
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *x = key ? new_cert(key, cn, 825, ca_cache.cert) : NULL;
 	if (!x || add_ext(x, ca_cache.cert, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
-	    add_ext(x, ca_cache.cert, NID_key_usage, "critical,digitalSignature,keyAgreement") < 0 ||
+	    add_ext(x, ca_cache.cert, NID_key_usage, "critical,digitalSignature,keyAgreement") <
+		0 ||
 	    add_ext(x, ca_cache.cert, NID_ext_key_usage, "serverAuth") < 0 ||
 	    add_ext(x, ca_cache.cert, NID_subject_alt_name, san) < 0 ||
 	    !X509_sign(x, ca_cache.key, EVP_sha256())) {
@@ -260,8 +260,8 @@ int ca_issue(const char *data_dir, const char *cert_path, const char *key_path, 
 			memcpy(chain + cn_len, ca_cache.pem, ca_cache.pem_n);
 			rc = write_file(key_path, kpem, kn, 0600, uid, gid);
 			if (rc == 0)
-				rc = write_file(cert_path, chain, cn_len + ca_cache.pem_n, 0644, uid,
-						gid);
+				rc = write_file(cert_path, chain, cn_len + ca_cache.pem_n, 0644,
+						uid, gid);
 			free(chain);
 		}
 	}

@@ -22,6 +22,11 @@ BINARY = os.path.join(ROOT, BUILD, "fogbank")
 AWS_V2 = "/usr/bin/aws"
 
 
+class Skip(Exception):
+    """Raised by a test whose prerequisite (e.g. terraform) is absent; it is
+    counted as skipped, never as passed."""
+
+
 class AwsError(Exception):
     """A CLI or API call that failed; .code is the AWS error code."""
 
@@ -247,7 +252,7 @@ def main(ns, **fogbank_args):
     fogbank, in definition order. Prints "N passed, N failed"."""
     tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
     only = os.environ.get("FB_TEST_ONLY")
-    passed = failed = 0
+    passed = failed = skipped = 0
     fb = Fogbank(**fogbank_args)
     try:
         for name, fn in tests:
@@ -258,6 +263,9 @@ def main(ns, **fogbank_args):
                 fn(fb)
                 passed += 1
                 print("ok   %s (%.2fs)" % (name, time.time() - t0), flush=True)
+            except Skip as e:
+                skipped += 1
+                print("skip %s: %s" % (name, e), flush=True)
             except Exception:
                 failed += 1
                 print("FAIL %s" % name, flush=True)
@@ -281,5 +289,5 @@ def main(ns, **fogbank_args):
             os.unlink(fb.log_path)
     except FileNotFoundError:
         pass
-    print("%d passed, %d failed" % (passed, failed), flush=True)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped), flush=True)
     sys.exit(1 if failed else 0)

@@ -836,9 +836,11 @@ TEST(proto_rest_xml_decode)
 		"\"IfModifiedSince\":1767225600}");
 	mkreq(&t, "PUT", "/b/k", "hello world\n", "Content-Length", "12", "X-Amz-Meta-Color", "red",
 	      "x-amz-meta-k", "v", NULL);
+	/* a streaming payload (Body) stays in the request for the handler,
+	 * which may take a spooled body file instead of copying it */
 	CHECK_S(dec(a, &t_rest, &t, NULL),
 		"{\"Bucket\":\"b\",\"Key\":\"k\",\"Metadata\":{\"color\":\"red\",\"k\":\"v\"},"
-		"\"ContentLength\":12,\"Body\":\"hello world\\n\"}");
+		"\"ContentLength\":12}");
 	mkreq(&t, "GET", "/b?list-type=2&prefix=a%2Fb&max-keys=10&encoding-type=url", "", NULL);
 	CHECK_S(dec(a, &t_rest, &t, NULL), "{\"Bucket\":\"b\",\"Prefix\":\"a/b\",\"MaxKeys\":10}");
 	mkreq(&t, "GET", "/b?max-keys=ten", "", NULL);
@@ -1191,7 +1193,8 @@ TEST(proto_real_rest)
 	CHECK_S(jv_get_str(c->in, "Key"), "dir/a b+c.txt");
 	CHECK_S(jv_get_str(c->in, "ContentType"), "text/plain");
 	CHECK_S(jv_get_str(jv_get(c->in, "Metadata"), "k"), "v");
-	CHECK_S(jv_get_str(c->in, "Body"), "hello");
+	CHECK(jv_get(c->in, "Body") == NULL); /* streaming: read from c->http */
+	CHECK(c->http && c->http->body.n == 5 && !memcmp(c->http->body.p, "hello", 5));
 	mkreq(&t, "PUT", "/b/k?partNumber=3&uploadId=u", "x", NULL);
 	dec(a, s3, &t, &c);
 	CHECK(c->op && !strcmp(c->op->name, "UploadPart"));

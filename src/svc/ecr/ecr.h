@@ -18,10 +18,11 @@ struct fogbank;
  * also holds the registry's tables (blobs, links, uploads). */
 extern const struct db_migration ecr_migrations[];
 
-/* ecr_lifecycle_sweep: applies every repository's lifecycle policy as of
- * now_ms: images the rules expire are really deleted (their blobs follow
- * through registry_gc). A day lasts FOGBANK_ECR_DAY_SECONDS seconds
- * (default 86400) so tests can watch "7 days" pass. One transaction per
+/* ecr_lifecycle_sweep: applies the lifecycle policies due as of now_ms (a
+ * new policy at once, then each repository every 1/24 day): images the
+ * rules expire are really deleted (their blobs follow through
+ * registry_gc). A day lasts FOGBANK_ECR_DAY_SECONDS seconds (default
+ * 86400) so tests can watch "7 days" pass. One transaction per
  * repository. For the daemon's timer. */
 void ecr_lifecycle_sweep(struct fogbank *fb, int64_t now_ms);
 
@@ -70,21 +71,21 @@ void ecr_image_pulled(struct fogbank *fb, int64_t image_id, int64_t now_ms);
 /* Outcome of ecr_manifest_put. */
 enum ecr_put_status {
 	ECR_PUT_OK,
-	ECR_PUT_EXISTS,		/* same digest (and tag) already there: nothing changed */
-	ECR_PUT_DIGEST_MISMATCH, /* expect_digest differs from the bytes' digest */
-	ECR_PUT_INVALID,	/* not a manifest fogbank accepts (res->message) */
-	ECR_PUT_TAG_INVALID,	/* tag malformed */
-	ECR_PUT_TAG_IMMUTABLE,	/* tag names another image in an IMMUTABLE repository */
-	ECR_PUT_BLOB_UNKNOWN,	/* res->missing: a layer or config not in the repository */
+	ECR_PUT_EXISTS,		  /* same digest (and tag) already there: nothing changed */
+	ECR_PUT_DIGEST_MISMATCH,  /* expect_digest differs from the bytes' digest */
+	ECR_PUT_INVALID,	  /* not a manifest fogbank accepts (res->message) */
+	ECR_PUT_TAG_INVALID,	  /* tag malformed */
+	ECR_PUT_TAG_IMMUTABLE,	  /* tag names another image in an IMMUTABLE repository */
+	ECR_PUT_BLOB_UNKNOWN,	  /* res->missing: a layer or config not in the repository */
 	ECR_PUT_MANIFEST_UNKNOWN, /* res->missing: a child manifest of an index not there */
 	ECR_PUT_STORE_ERROR,
 };
 
 struct ecr_put_result {
 	enum ecr_put_status status;
-	char digest[72];     /* sha256 of the manifest bytes */
-	const char *missing; /* digest for *_UNKNOWN (arena) */
-	const char *message; /* for ECR_PUT_INVALID (static or arena) */
+	char digest[72];	/* sha256 of the manifest bytes */
+	const char *missing;	/* digest for *_UNKNOWN (arena) */
+	const char *message;	/* for ECR_PUT_INVALID (static or arena) */
 	const char *media_type; /* the type stored (arena) */
 };
 
@@ -116,6 +117,9 @@ int ecr_tag_delete(struct fogbank *fb, int64_t repo_id, const char *tag);
 
 /* ecr_valid_digest: 1 when s is "sha256:" and 64 lowercase hex digits. */
 int ecr_valid_digest(const char *s);
+/* ecr_valid_repo_name: 1 when s matches ECR's repository name pattern:
+ * '/'-separated components of [a-z0-9]+ joined by single [._-]. */
+int ecr_valid_repo_name(const char *s);
 /* ecr_valid_tag: 1 when s is a tag docker accepts: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. */
 int ecr_valid_tag(const char *s);
 
@@ -130,8 +134,8 @@ int ecr_valid_tag(const char *s);
 /* ecr_token_make: writes the password for account/region expiring at
  * expires_ms into out. Returns 0, or -1 when master.key is unreadable
  * (logged). */
-int ecr_token_make(struct fogbank *fb, const char *account, const char *region,
-		   int64_t expires_ms, char out[ECR_TOKEN_MAX]);
+int ecr_token_make(struct fogbank *fb, const char *account, const char *region, int64_t expires_ms,
+		   char out[ECR_TOKEN_MAX]);
 /* ecr_token_verify: checks password (p, n bytes) at now_ms; on success
  * copies its account (13 bytes with NUL) and region into the buffers and
  * returns 0. Returns -1 when malformed, forged or expired. */

@@ -63,6 +63,14 @@ struct ecr_image_row {
 ssize_t ecr_images_load(struct fogbank *fb, struct arena *a, int64_t repo_id,
 			struct ecr_image_row **out);
 
+/* --- tags.c --- */
+
+/* ecr_tags_check: validates a TagList (NULL fine): InvalidTagParameterException
+ * or TooManyTagsException. */
+int ecr_tags_check(struct aws_call *c, const struct jv *tags);
+/* ecr_tags_put: upserts tags on repo_id (no transaction of its own). */
+int ecr_tags_put(struct aws_call *c, int64_t repo_id, const struct jv *tags);
+
 /* --- lifecycle.c --- */
 
 /* One rule of a parsed lifecycle policy. */

@@ -26,6 +26,22 @@ int ecr_valid_digest(const char *s)
 	return 1;
 }
 
+int ecr_valid_repo_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	int prev_alnum = 0; /* the previous character was [a-z0-9] */
+	if (n < 2 || n > 256)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		int alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (!alnum && (!prev_alnum || !strchr("._-/", ch)))
+			return 0;
+		prev_alnum = alnum;
+	}
+	return prev_alnum;
+}
+
 /* tag_char: [A-Za-z0-9_] plus, after the first, '.' and '-'. */
 static int tag_char(char ch, int first)
 {
@@ -143,7 +159,7 @@ int ecr_tag_delete(struct fogbank *fb, int64_t repo_id, const char *tag)
 /* A reference a manifest makes. */
 struct mref {
 	const char *digest;
-	int kind; /* 0 blob, 1 manifest */
+	int kind;    /* 0 blob, 1 manifest */
 	int foreign; /* a layer with urls: fetched elsewhere, not checked */
 };
 
@@ -311,8 +327,8 @@ static int64_t tag_owner(struct fogbank *fb, int64_t repo_id, const char *tag)
 
 /* store: the transaction body of ecr_manifest_put. */
 static enum ecr_put_status store(struct fogbank *fb, struct arena *a, const struct ecr_repo *r,
-				 struct str m, const char *tag, int exists_is_error,
-				 int64_t now_ms, struct parsed *p, struct ecr_put_result *res)
+				 struct str m, const char *tag, int exists_is_error, int64_t now_ms,
+				 struct parsed *p, struct ecr_put_result *res)
 {
 	enum ecr_put_status s = check_refs(fb, r->id, p, res);
 	if (s != ECR_PUT_OK)
@@ -330,9 +346,10 @@ static enum ecr_put_status store(struct fogbank *fb, struct arena *a, const stru
 	if (id < 0)
 		return ECR_PUT_STORE_ERROR;
 	if (tag) {
-		sqlite3_stmt *st = db_stmt(fb->db, "INSERT INTO ecr_image_tags(repo_id, tag, "
-						   "image_id) VALUES(?1, ?2, ?3) ON CONFLICT(repo_id, "
-						   "tag) DO UPDATE SET image_id = excluded.image_id");
+		sqlite3_stmt *st =
+		    db_stmt(fb->db, "INSERT INTO ecr_image_tags(repo_id, tag, "
+				    "image_id) VALUES(?1, ?2, ?3) ON CONFLICT(repo_id, "
+				    "tag) DO UPDATE SET image_id = excluded.image_id");
 		sqlite3_bind_int64(st, 1, r->id);
 		sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, id);

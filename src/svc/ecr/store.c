@@ -199,6 +199,7 @@ struct id_slot {
 	size_t idx;
 };
 
+/* id_slot_cmp: qsort/bsearch order of id_slot by image id. */
 static int id_slot_cmp(const void *x, const void *y)
 {
 	const struct id_slot *a = x, *b = y;

@@ -54,18 +54,12 @@ static int pos_untoken(const char *t, char *dir, int64_t *ts, int64_t *id)
 
 static const char sql_get_fwd[] =
     "SELECT id, ts, ingested, message FROM logs_events INDEXED BY logs_events_stream "
-    "WHERE group_id = ?1 AND stream_id = ?2 AND ts >= ?3 AND ts <= ?4 AND ts >= ?5 AND "
-    "(ts, id) > (?5, ?6) ORDER BY ts, id LIMIT ?7";
+    "WHERE group_id = ?1 AND stream_id = ?2 AND ts >= ?3 AND ts <= ?4 AND (ts, id) > (?5, ?6) "
+    "ORDER BY ts, id LIMIT ?7";
 static const char sql_get_bwd[] =
     "SELECT id, ts, ingested, message FROM logs_events INDEXED BY logs_events_stream "
-    "WHERE group_id = ?1 AND stream_id = ?2 AND ts >= ?3 AND ts <= ?4 AND ts <= ?5 AND "
-    "(ts, id) < (?5, ?6) ORDER BY ts DESC, id DESC LIMIT ?7";
-
-/* One event read back. */
-struct ev {
-	int64_t id, ts, ingested;
-	struct str msg;
-};
+    "WHERE group_id = ?1 AND stream_id = ?2 AND ts >= ?3 AND ts <= ?4 AND (ts, id) < (?5, ?6) "
+    "ORDER BY ts DESC, id DESC LIMIT ?7";
 
 int logs_op_get_log_events(struct aws_call *c)
 {
@@ -89,39 +83,42 @@ int logs_op_get_log_events(struct aws_call *c)
 	sqlite3_stmt *st = db_stmt(c->fb->db, dir == 'f' ? sql_get_fwd : sql_get_bwd);
 	sqlite3_bind_int64(st, 1, g.id);
 	sqlite3_bind_int64(st, 2, s.id);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
+	/* one bound per side: SQLite ranges an index on one of several */
+	sqlite3_bind_int64(st, 3, dir == 'f' && kts > lo ? kts : lo);
+	sqlite3_bind_int64(st, 4, dir == 'b' && kts < hi ? kts : hi);
 	sqlite3_bind_int64(st, 5, kts);
 	sqlite3_bind_int64(st, 6, kid);
 	sqlite3_bind_int64(st, 7, limit);
-	struct ev *evs = arena_alloc(c->a, (size_t)limit * sizeof(*evs));
-	size_t n = 0, bytes = 0;
+	struct jv *list = jv_array(c->a), *out = aws_out(c);
+	int64_t first[2] = {0, 0}, last[2] = {0, 0}; /* (ts, id) of the page's ends */
+	size_t bytes = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 3);
-		if (n && bytes + len + LOGS_EVENT_OVERHEAD > LOGS_BATCH_MAX_BYTES)
+		if (jv_len(list) && bytes + len + LOGS_EVENT_OVERHEAD > LOGS_BATCH_MAX_BYTES)
 			break;
 		bytes += len + LOGS_EVENT_OVERHEAD;
-		evs[n++] = (struct ev){sqlite3_column_int64(st, 0),
-				       sqlite3_column_int64(st, 1),
-				       sqlite3_column_int64(st, 2),
-				       {arena_strndup(c->a, db_col_text(st, 3), len), len}};
+		struct jv *o = jv_object(c->a);
+		jv_set_int(c->a, o, "timestamp", sqlite3_column_int64(st, 1));
+		jv_set_strn(c->a, o, "message", db_col_text(st, 3), len);
+		jv_set_int(c->a, o, "ingestionTime", sqlite3_column_int64(st, 2));
+		jv_push(c->a, list, o);
+		int64_t *end = dir == 'f' ? last : first; /* rows come in reading order */
+		end[0] = sqlite3_column_int64(st, 1);
+		end[1] = sqlite3_column_int64(st, 0);
+		if (jv_len(list) == 1)
+			memcpy(dir == 'f' ? first : last, end, sizeof(first));
 	}
 	sqlite3_reset(st);
-	struct jv *list = jv_array(c->a), *out = aws_out(c);
-	for (size_t i = 0; i < n; i++) {
-		const struct ev *e = &evs[dir == 'f' ? i : n - 1 - i]; /* oldest first */
-		struct jv *o = jv_object(c->a);
-		jv_set_int(c->a, o, "timestamp", e->ts);
-		jv_set_strn(c->a, o, "message", e->msg.p, e->msg.n);
-		jv_set_int(c->a, o, "ingestionTime", e->ingested);
-		jv_push(c->a, list, o);
+	size_t n = jv_len(list);
+	for (size_t i = 0; dir == 'b' && i < n / 2; i++) { /* oldest first */
+		struct jv *t = list->u.arr.v[i];
+		list->u.arr.v[i] = list->u.arr.v[n - 1 - i];
+		list->u.arr.v[n - 1 - i] = t;
 	}
 	jv_set(c->a, out, "events", list);
 	if (n) {
-		const struct ev *first = &evs[dir == 'f' ? 0 : n - 1];
-		const struct ev *last = &evs[dir == 'f' ? n - 1 : 0];
-		jv_set_str(c->a, out, "nextForwardToken", pos_token(c, 'f', last->ts, last->id));
-		jv_set_str(c->a, out, "nextBackwardToken", pos_token(c, 'b', first->ts, first->id));
+		jv_set_str(c->a, out, "nextForwardToken", pos_token(c, 'f', last[0], last[1]));
+		jv_set_str(c->a, out, "nextBackwardToken", pos_token(c, 'b', first[0], first[1]));
 	} else if (tok) {
 		/* at the end: the same token again, and one for the other way
 		 * that starts where this one stands */
@@ -209,7 +206,7 @@ static const char *scope_name(const struct scope *sc, int64_t id)
 }
 
 #define EV_COLS "SELECT id, stream_id, ts, ingested, message FROM logs_events "
-#define EV_KEY "ts >= ?2 AND ts <= ?3 AND ts >= ?4 AND (ts, id) > (?4, ?5) "
+#define EV_KEY "ts >= ?2 AND ts <= ?3 AND (ts, id) > (?4, ?5) "
 static const char sql_filter_all[] = EV_COLS "INDEXED BY logs_events_group WHERE group_id = ?1 "
 					     "AND " EV_KEY "ORDER BY ts, id";
 static const char sql_filter_one[] = EV_COLS "INDEXED BY logs_events_stream WHERE group_id = "
@@ -240,7 +237,8 @@ static sqlite3_stmt *filter_stmt(struct aws_call *c, int64_t gid, const struct s
 		buf_release(&b);
 	}
 	sqlite3_bind_int64(st, 1, gid);
-	sqlite3_bind_int64(st, 2, lo);
+	/* one lower bound: SQLite ranges an index on only one of several */
+	sqlite3_bind_int64(st, 2, kts > lo ? kts : lo);
 	sqlite3_bind_int64(st, 3, hi);
 	sqlite3_bind_int64(st, 4, kts);
 	sqlite3_bind_int64(st, 5, kid);

@@ -1,0 +1,265 @@
+/* body.c - the payload of PutObject and UploadPart: in memory or spooled
+ * to a file by the server, plain or aws-chunked (signed chunks, unsigned
+ * with trailers), into a writer; with the integrity checks S3 makes:
+ * Content-MD5 (BadDigest), x-amz-checksum-* in headers or trailers
+ * (BadDigest), chunk and trailer signatures (SignatureDoesNotMatch). The
+ * x-amz-content-sha256 of a plain body is checked by dispatch.c before
+ * any handler runs. A plain spooled body is renamed into place rather
+ * than copied. */
+#include "core/compat.h"
+#include "aws/fmt.h"
+#include "aws/sigv4.h"
+#include "aws/sigv4_chunked.h"
+#include "core/log.h"
+#include "fb.h"
+#include "svc/iam/keys.h"
+#include "svc/s3/internal.h"
+#include <stdlib.h>
+#include <unistd.h>
+
+#define READ_BLOCK (1u << 20)
+
+/* has_token: 1 when comma-separated list v contains tok. */
+static int has_token(struct str v, const char *tok)
+{
+	size_t n = strlen(tok);
+	for (size_t i = 0; i + n <= v.n; i++)
+		if (!strncasecmp(v.p + i, tok, n) &&
+		    (i == 0 || v.p[i - 1] == ',' || v.p[i - 1] == ' ') &&
+		    (i + n == v.n || v.p[i + n] == ',' || v.p[i + n] == ' '))
+			return 1;
+	return 0;
+}
+
+/* parse_len: a decimal header value; -1 when absent or malformed. */
+static int64_t parse_len(struct str v)
+{
+	int64_t n = 0;
+	if (!v.p || !v.n || v.n > 18)
+		return -1;
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return -1;
+		n = n * 10 + (v.p[i] - '0');
+	}
+	return n;
+}
+
+static int sink_writer(void *ctx, const void *p, size_t n)
+{
+	return s3_writer_write(ctx, p, n);
+}
+
+/* make_signer: the chunk signer of a signed streaming request, from its
+ * Authorization header; NULL when signatures are not to be checked. */
+static struct sigv4_chunk_signer *make_signer(struct aws_call *c, char seed[65])
+{
+	struct sigv4_auth auth;
+	struct sigv4_chunk_signer *s;
+	struct identity who;
+	const char *secret = NULL;
+	struct str authz = s3_header(c, "authorization");
+	struct str date = s3_header(c, "x-amz-date");
+	struct str token = s3_header(c, "x-amz-security-token");
+	if (c->fb->auth == FB_AUTH_OFF || !authz.p || sigv4_parse_header(authz, &auth) != 0 ||
+	    auth.signature.n != 64)
+		return NULL;
+	memset(&who, 0, sizeof(who));
+	if (iam_resolve_key(c->fb, c->a, auth.access_key, token, c->now_ms, &secret, &who) != 0 ||
+	    !secret)
+		return NULL;
+	s = arena_zalloc(c->a, sizeof(*s));
+	if (sigv4_chunk_signer_init(s, secret, strlen(secret), auth.date, auth.region, auth.service,
+				    date) < 0)
+		return NULL;
+	memcpy(seed, auth.signature.p, 64);
+	seed[64] = 0;
+	return s;
+}
+
+/* checksum_wanted: the flexible checksum algorithm the request asks for
+ * (algorithm header, a checksum header, or x-amz-trailer) and, when sent
+ * in a header, its expected base64 value. */
+static int checksum_wanted(struct aws_call *c, const char **expect)
+{
+	struct str alg = jv_get_strv(c->in, "ChecksumAlgorithm");
+	struct str trailer = s3_header(c, "x-amz-trailer");
+	int algo = alg.p ? s3_cks_from_name(alg) : S3_CKS_NONE;
+	*expect = NULL;
+	for (int a = S3_CKS_CRC32; a <= S3_CKS_SHA256; a++) {
+		const char *v = jv_get_str(c->in, s3_cks_member(a));
+		if (v) {
+			*expect = v;
+			return a;
+		}
+		if (trailer.p && has_token(trailer, s3_cks_header(a)))
+			algo = a;
+	}
+	return algo;
+}
+
+/* feed_chunked: decodes the aws-chunked request body into w. */
+static int feed_chunked(struct aws_call *c, struct s3_chunked *d, struct s3_writer *w)
+{
+	const struct http_request *req = c->http;
+	if (req->body_fd >= 0 && req->body_path) {
+		char *blk = malloc(READ_BLOCK);
+		uint64_t off = 0;
+		int rc = 0;
+		if (!blk)
+			return -1;
+		while (rc == 0 && off < req->body_len) {
+			ssize_t k = pread(req->body_fd, blk, READ_BLOCK, (off_t)off);
+			if (k <= 0) {
+				d->err = "short read";
+				rc = -1;
+				break;
+			}
+			rc = s3_chunked_feed(d, blk, (size_t)k, sink_writer, w);
+			off += (uint64_t)k;
+		}
+		free(blk);
+		return rc;
+	}
+	return s3_chunked_feed(d, req->body.p ? req->body.p : "", req->body.n, sink_writer, w);
+}
+
+/* feed_plain: copies a plain request body into w (adopting a spool file
+ * when nothing needs to be transformed). Sets *md5_done when the server's
+ * MD5 of the spool stands for the writer's. */
+static int feed_plain(struct aws_call *c, struct s3_writer *w, int *md5_done)
+{
+	const struct http_request *req = c->http;
+	*md5_done = 0;
+	if (!(req->body_fd >= 0 && req->body_path))
+		return s3_writer_write(w, req->body.p ? req->body.p : "", req->body.n);
+	if (!w->md5) {
+		/* opened for adoption (see s3_body_store) */
+		if (s3_writer_adopt(w, c->fb, req->body_path, req->body_fd) < 0)
+			return -1;
+		*req->body_taken = 1;
+		*md5_done = 1;
+		return 0;
+	}
+	char *blk = malloc(READ_BLOCK);
+	uint64_t off = 0;
+	if (!blk)
+		return -1;
+	while (off < req->body_len) {
+		ssize_t k = pread(req->body_fd, blk, READ_BLOCK, (off_t)off);
+		if (k <= 0 || s3_writer_write(w, blk, (size_t)k) < 0) {
+			free(blk);
+			return -1;
+		}
+		off += (uint64_t)k;
+	}
+	free(blk);
+	return 0;
+}
+
+/* bad_digest: drops the file just written and records the error. */
+static int bad_digest(struct aws_call *c, int status, const char *code, const char *msg)
+{
+	s3_store_tx_done(0);
+	return aws_fail(c, status, code, "%s", msg);
+}
+
+int s3_body_store(struct aws_call *c, const unsigned char *key, int inline_ok, int default_algo,
+		  struct s3_stored *out)
+{
+	const struct http_request *req = c->http;
+	int spooled = req->body_fd >= 0 && req->body_path;
+	struct str sha_hdr = s3_header(c, "x-amz-content-sha256");
+	int chunked = has_token(s3_header(c, "content-encoding"), "aws-chunked") ||
+		      str_has_prefix_c(sha_hdr, "STREAMING-");
+	uint64_t raw_len = spooled ? req->body_len : req->body.n;
+	const char *md5_b64 = jv_get_str(c->in, "ContentMD5");
+	unsigned char want_md5[18];
+	const char *expect_cks = NULL;
+	int algo = checksum_wanted(c, &expect_cks);
+	if (!algo)
+		algo = default_algo;
+	int md5_done = 0, rc;
+	int64_t size = (int64_t)raw_len;
+	struct s3_chunked d;
+	char seed[65] = "";
+
+	memset(out, 0, sizeof(*out));
+	if (md5_b64 && (strlen(md5_b64) != 24 || fmt_b64_decode(want_md5, md5_b64, 24) != 16))
+		return aws_fail(c, 400, "InvalidDigest",
+				"The Content-MD5 you specified is not valid.");
+	if (chunked) {
+		size = parse_len(s3_header(c, "x-amz-decoded-content-length"));
+		if (size < 0)
+			return aws_fail(c, 411, "MissingContentLength",
+					"You must provide the Content-Length HTTP header.");
+	}
+	if ((uint64_t)size > S3_MAX_PART)
+		return aws_fail(c, 400, "EntityTooLarge",
+				"Your proposed upload exceeds the maximum allowed size");
+	/* a plain spooled body becomes the data file: the server's MD5 serves */
+	int adopt = spooled && !chunked && !key && req->body_taken;
+	if (s3_writer_open(&out->w, c->fb, (uint64_t)size, inline_ok && !adopt, key, !adopt, algo) <
+	    0)
+		return aws_fail(c, 500, "InternalError", "cannot create a data file");
+	if (chunked) {
+		int sigs = str_has_prefix_c(sha_hdr, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+		int tsig = str_eq_c(sha_hdr, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER");
+		const struct sigv4_chunk_signer *signer = sigs ? make_signer(c, seed) : NULL;
+		s3_chunked_init(&d, sigs, tsig, signer, seed);
+		rc = feed_chunked(c, &d, &out->w);
+		if (rc == 0 && (!s3_chunked_done(&d) || d.decoded != (uint64_t)size)) {
+			d.err = "short";
+			rc = -1;
+		}
+		if (rc < 0) {
+			int bad = d.bad_sig;
+			const char *why = d.err ? d.err : "?";
+			s3_chunked_free(&d);
+			s3_writer_abort(&out->w, c->fb);
+			if (bad)
+				return aws_fail(
+				    c, 403, "SignatureDoesNotMatch",
+				    "The request signature we calculated does not match "
+				    "the signature you provided. Check your key and "
+				    "signing method.");
+			if (!strcmp(why, "short") || !strcmp(why, "sink"))
+				return aws_fail(c, 400, "IncompleteBody",
+						"You did not provide the number of bytes specified "
+						"by the x-amz-decoded-content-length HTTP header");
+			return aws_fail(c, 400, "InvalidRequest", "Malformed aws-chunked body (%s)",
+					why);
+		}
+		if (algo && !expect_cks) {
+			struct str t = s3_chunked_trailer(&d, s3_cks_header(algo));
+			if (t.p)
+				expect_cks = arena_str(c->a, t);
+		}
+		s3_chunked_free(&d);
+	} else if (feed_plain(c, &out->w, &md5_done) < 0) {
+		s3_writer_abort(&out->w, c->fb);
+		return aws_fail(c, 400, "IncompleteBody",
+				"You did not provide the number of bytes specified by the "
+				"Content-Length HTTP header");
+	}
+	if (s3_writer_finish(&out->w, c->fb, &out->d) < 0)
+		return aws_fail(c, 500, "InternalError", "cannot write the object data");
+	if (md5_done)
+		memcpy(out->d.md5, req->body_md5, 16);
+	out->size = (uint64_t)size;
+	if (md5_b64 && memcmp(want_md5, out->d.md5, 16) != 0)
+		return bad_digest(c, 400, "BadDigest",
+				  "The Content-MD5 you specified did not match what we received.");
+	if (algo) {
+		const char *got = s3_b64(c, out->d.cks, out->d.cks_n);
+		if (expect_cks && strcmp(expect_cks, got) != 0)
+			return bad_digest(c, 400, "BadDigest",
+					  arena_sprintf(c->a,
+							"The %s you specified did not match the "
+							"calculated checksum.",
+							s3_cks_name(algo)));
+		out->cks_algo = s3_cks_name(algo);
+		out->cks = got;
+	}
+	return 0;
+}

@@ -1,0 +1,642 @@
+/* store.c - object bytes on disk: <data_dir>/s3/tmp/<id> while a data file
+ * is being written and until its metadata commits, <data_dir>/s3/obj/
+ * <id[0..2]>/<id> afterwards. Writers digest (MD5, SHA-256, checksum) and
+ * optionally encrypt (AES-256-GCM records of S3_ENC_CHUNK bytes, nonce =
+ * record index, one fresh key per file) on the way; readers decrypt any
+ * range. Small objects stay in memory for s3_data. Crash recovery: a
+ * tmp/ file the database references is moved into obj/, any other is
+ * removed; s3_gc lists files of deleted objects whose unlink may have been
+ * cut short. Loop thread only. */
+#include "core/compat.h"
+#include "core/log.h"
+#include "fb.h"
+#include "svc/s3/internal.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WBUF_MAX (1u << 20) /* buffered bytes before a write(2) */
+
+/* A list of file ids. */
+struct idlist {
+	char (*v)[S3_FILE_ID_LEN + 1];
+	size_t n, cap;
+};
+
+static struct {
+	char root[1024];     /* <data_dir>/s3 */
+	int tmp_fd;	     /* tmp/ directory, for fsync */
+	struct db *db;	     /* the database the recovery ran against */
+	struct idlist fresh; /* written this request, publish at commit */
+	struct idlist dead;  /* orphaned this transaction, unlink at commit */
+} st = {.tmp_fd = -1};
+
+/* idlist_push: appends id (aborts on out of memory). */
+static void idlist_push(struct idlist *l, const char *id)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (!l->v)
+			fb_die("out of memory");
+	}
+	snprintf(l->v[l->n++], S3_FILE_ID_LEN + 1, "%s", id);
+}
+
+/* tmp_path / s3_store_path: where file <id> lives before / after commit. */
+static void tmp_path(char *out, size_t n, const char *id)
+{
+	/* paths are sized for the data dir; a longer one is a setup error */
+	if (snprintf(out, n, "%s/tmp/%s", st.root, id) >= (int)n)
+		fb_die("s3: path too long under %s", st.root);
+}
+
+void s3_store_path(char *out, size_t n, const char *id)
+{
+	if (snprintf(out, n, "%s/obj/%.2s/%s", st.root, id, id) >= (int)n)
+		fb_die("s3: path too long under %s", st.root);
+}
+
+/* valid_id: 32 lowercase hex characters. */
+static int valid_id(const char *s)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == S3_FILE_ID_LEN;
+}
+
+/* mkdir_ok: mkdir that accepts an existing directory. */
+static int mkdir_ok(const char *p)
+{
+	return mkdir(p, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* referenced: 1 when an object or part names data file id. */
+static int referenced(struct db *db, const char *id)
+{
+	sqlite3_stmt *st1 = db_stmt(db, "SELECT 1 FROM s3_objects WHERE file = ?1 UNION ALL "
+					"SELECT 1 FROM s3_parts WHERE file = ?1 LIMIT 1");
+	sqlite3_bind_text(st1, 1, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st1) == SQLITE_ROW;
+	sqlite3_reset(st1);
+	return r;
+}
+
+/* recover: finishes what a crash interrupted (see the file comment). */
+static void recover(struct db *db)
+{
+	char from[1200], to[1200];
+	size_t moved = 0, removed = 0, gc = 0;
+	sqlite3_stmt *s = db_stmt(db, "SELECT file FROM s3_gc");
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *id = db_col_text(s, 0);
+		if (!id || !valid_id(id))
+			continue;
+		s3_store_path(to, sizeof(to), id);
+		unlink(to);
+		tmp_path(to, sizeof(to), id);
+		unlink(to);
+		gc++;
+	}
+	sqlite3_reset(s);
+	db_exec(db, "DELETE FROM s3_gc");
+	snprintf(from, sizeof(from), "%s/tmp", st.root);
+	DIR *d = opendir(from);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		tmp_path(from, sizeof(from), e->d_name);
+		if (valid_id(e->d_name) && referenced(db, e->d_name)) {
+			/* committed, but the rename into obj/ was lost */
+			s3_store_path(to, sizeof(to), e->d_name);
+			if (rename(from, to) == 0)
+				moved++;
+		} else if (unlink(from) == 0) {
+			removed++;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (moved || removed || gc)
+		log_info("s3: recovery moved %zu committed file(s), removed %zu orphaned temp "
+			 "file(s), unlinked %zu deleted file(s)",
+			 moved, removed, gc);
+}
+
+int s3_store_open(struct fogbank *fb)
+{
+	char p[1200];
+	if (st.db == fb->db && st.tmp_fd >= 0)
+		return 0;
+	snprintf(st.root, sizeof(st.root), "%s/s3", fb->data_dir);
+	snprintf(p, sizeof(p), "%s/obj", st.root);
+	if (mkdir_ok(st.root) < 0 || mkdir_ok(p) < 0) {
+		log_error("s3: cannot create %s: %s", p, strerror(errno));
+		return -1;
+	}
+	snprintf(p, sizeof(p), "%s/tmp", st.root);
+	if (mkdir_ok(p) < 0) {
+		log_error("s3: cannot create %s: %s", p, strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 256; i++) {
+		snprintf(p, sizeof(p), "%s/obj/%02x", st.root, i);
+		if (mkdir_ok(p) < 0) {
+			log_error("s3: cannot create %s: %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	if (st.tmp_fd >= 0)
+		close(st.tmp_fd);
+	snprintf(p, sizeof(p), "%s/tmp", st.root);
+	st.tmp_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st.tmp_fd < 0) {
+		log_error("s3: cannot open %s: %s", p, strerror(errno));
+		return -1;
+	}
+	st.db = fb->db;
+	st.fresh.n = st.dead.n = 0;
+	recover(fb->db);
+	return 0;
+}
+
+int s3_open(struct fogbank *fb)
+{
+	return s3_store_open(fb);
+}
+
+void s3_store_tx_reset(void)
+{
+	st.dead.n = 0;
+}
+
+void s3_store_tx_done(int committed)
+{
+	char from[1200], to[1200];
+	for (size_t i = 0; i < st.fresh.n; i++) {
+		tmp_path(from, sizeof(from), st.fresh.v[i]);
+		if (committed) {
+			s3_store_path(to, sizeof(to), st.fresh.v[i]);
+			/* no fsync: if the rename is lost, recovery redoes it */
+			if (rename(from, to) < 0)
+				log_warn("s3: rename %s: %s", from, strerror(errno));
+		} else {
+			unlink(from);
+		}
+	}
+	for (size_t i = 0; committed && i < st.dead.n; i++) {
+		s3_store_path(to, sizeof(to), st.dead.v[i]);
+		unlink(to);
+	}
+	st.fresh.n = st.dead.n = 0;
+}
+
+int s3_store_unlink_later(struct db *db, const char *id)
+{
+	sqlite3_stmt *s = db_stmt(db, "INSERT INTO s3_gc(file) VALUES(?1)");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = db_step_done(s);
+	if (rc == SQLITE_DONE)
+		idlist_push(&st.dead, id);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* ---- writer ---- */
+
+/* write_all: writes n bytes to fd; 0 or -1. */
+static int write_all(int fd, const void *p, size_t n)
+{
+	size_t off = 0;
+	while (off < n) {
+		ssize_t k = write(fd, (const char *)p + off, n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+/* flush_file: writes the buffered stored bytes of a file writer. */
+static int flush_file(struct s3_writer *w)
+{
+	if (w->fd < 0 || !w->mem.n)
+		return 0;
+	if (write_all(w->fd, w->mem.p, w->mem.n) < 0)
+		return -1;
+	buf_clear(&w->mem);
+	return 0;
+}
+
+/* out_bytes: stored bytes to memory (inline) or, buffered, to the file;
+ * large pieces go straight to write(2). */
+static int out_bytes(struct s3_writer *w, const void *p, size_t n)
+{
+	if (w->fd < 0 || w->mem.n + n < WBUF_MAX) {
+		buf_append(&w->mem, p, n);
+		return 0;
+	}
+	if (flush_file(w) < 0)
+		return -1;
+	return write_all(w->fd, p, n);
+}
+
+/* seal_chunk: encrypts the buffered plaintext record and outputs it. */
+static int seal_chunk(struct s3_writer *w)
+{
+	unsigned char iv[12] = {0}, tag[S3_ENC_TAG];
+	unsigned char *ct;
+	int len = 0;
+	for (int i = 0; i < 8; i++)
+		iv[4 + i] = (unsigned char)(w->chunk_idx >> (56 - 8 * i));
+	buf_reserve(&w->mem, w->chunk_n + S3_ENC_TAG);
+	ct = (unsigned char *)w->mem.p + w->mem.n;
+	if (EVP_EncryptInit_ex(w->cx, NULL, NULL, w->key, iv) != 1 ||
+	    EVP_EncryptUpdate(w->cx, ct, &len, w->chunk, (int)w->chunk_n) != 1 ||
+	    EVP_EncryptFinal_ex(w->cx, ct + len, &len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(w->cx, EVP_CTRL_GCM_GET_TAG, S3_ENC_TAG, tag) != 1)
+		return -1;
+	w->mem.n += w->chunk_n;
+	buf_append(&w->mem, tag, S3_ENC_TAG);
+	w->chunk_idx++;
+	w->chunk_n = 0;
+	if (w->fd >= 0 && w->mem.n >= WBUF_MAX)
+		return flush_file(w);
+	return 0;
+}
+
+int s3_writer_open(struct s3_writer *w, struct fogbank *fb, uint64_t size, int inline_ok,
+		   const unsigned char *key, int want_md5, int cks_algo)
+{
+	unsigned char rnd[16];
+	char path[1200];
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->expect = size;
+	w->cks_algo = cks_algo;
+	if (s3_store_open(fb) < 0)
+		return -1;
+	if (!inline_ok || size > S3_INLINE_MAX) {
+		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+			return -1;
+		for (int i = 0; i < 16; i++)
+			snprintf(w->id + 2 * i, 3, "%02x", rnd[i]);
+		tmp_path(path, sizeof(path), w->id);
+		w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (w->fd < 0)
+			return -1;
+	}
+	if (key) {
+		w->enc = 1;
+		memcpy(w->key, key, 32);
+		w->cx = EVP_CIPHER_CTX_new();
+		w->chunk = malloc(S3_ENC_CHUNK);
+		if (!w->cx || !w->chunk ||
+		    EVP_EncryptInit_ex(w->cx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) {
+			s3_writer_abort(w, fb);
+			return -1;
+		}
+	}
+	if (want_md5) {
+		w->md5 = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(w->md5, EVP_md5(), NULL);
+	}
+	if (cks_algo == S3_CKS_SHA1 || cks_algo == S3_CKS_SHA256) {
+		w->cks_md = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(w->cks_md, cks_algo == S3_CKS_SHA1 ? EVP_sha1() : EVP_sha256(),
+				  NULL);
+	}
+	return 0;
+}
+
+int s3_writer_write(struct s3_writer *w, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	if (w->failed || n > w->expect - w->n)
+		return w->failed = -1;
+	if (w->md5)
+		EVP_DigestUpdate(w->md5, p, n);
+	if (w->cks_md)
+		EVP_DigestUpdate(w->cks_md, p, n);
+	else if (w->cks_algo == S3_CKS_CRC32)
+		w->crc = s3_crc32(w->crc, p, n);
+	else if (w->cks_algo == S3_CKS_CRC32C)
+		w->crc = s3_crc32c(w->crc, p, n);
+	w->n += n;
+	if (!w->enc)
+		return w->failed = out_bytes(w, p, n);
+	while (n) {
+		size_t k = S3_ENC_CHUNK - w->chunk_n;
+		if (k > n)
+			k = n;
+		memcpy(w->chunk + w->chunk_n, b, k);
+		w->chunk_n += k;
+		b += k;
+		n -= k;
+		if (w->chunk_n == S3_ENC_CHUNK && seal_chunk(w) < 0)
+			return w->failed = -1;
+	}
+	return 0;
+}
+
+int s3_writer_adopt(struct s3_writer *w, struct fogbank *fb, const char *path, int fd)
+{
+	char to[1200];
+	struct stat sb;
+	if (w->enc || w->n || w->fd < 0 || fstat(fd, &sb) < 0 || (uint64_t)sb.st_size != w->expect)
+		return -1;
+	tmp_path(to, sizeof(to), w->id);
+	/* the spool file replaces the empty tmp file we created */
+	if (rename(path, to) < 0)
+		return -1;
+	close(w->fd);
+	w->fd = dup(fd);
+	if (w->fd < 0)
+		return -1;
+	if (w->cks_algo || w->md5) {
+		char *blk = malloc(WBUF_MAX);
+		uint64_t off = 0;
+		if (!blk)
+			return -1;
+		while (off < w->expect) {
+			ssize_t k = pread(fd, blk, WBUF_MAX, (off_t)off);
+			if (k <= 0) {
+				free(blk);
+				return -1;
+			}
+			if (w->md5)
+				EVP_DigestUpdate(w->md5, blk, (size_t)k);
+			if (w->cks_md)
+				EVP_DigestUpdate(w->cks_md, blk, (size_t)k);
+			else if (w->cks_algo == S3_CKS_CRC32)
+				w->crc = s3_crc32(w->crc, blk, (size_t)k);
+			else if (w->cks_algo == S3_CKS_CRC32C)
+				w->crc = s3_crc32c(w->crc, blk, (size_t)k);
+			off += (uint64_t)k;
+		}
+		free(blk);
+	}
+	w->n = w->expect;
+	return 0;
+}
+
+int s3_writer_finish(struct s3_writer *w, struct fogbank *fb, struct s3_digests *d)
+{
+	unsigned int len = 0;
+	memset(d, 0, sizeof(*d));
+	if (w->failed || w->n != w->expect || (w->enc && w->chunk_n && seal_chunk(w) < 0) ||
+	    flush_file(w) < 0)
+		goto fail;
+	if (w->fd >= 0) {
+		if (fsync(w->fd) < 0)
+			goto fail;
+		close(w->fd);
+		w->fd = -1;
+		/* the directory entry must be durable before the commit names it */
+		if (fsync(st.tmp_fd) < 0)
+			goto fail_closed;
+		idlist_push(&st.fresh, w->id);
+	}
+	if (w->md5)
+		EVP_DigestFinal_ex(w->md5, d->md5, &len);
+	if (w->cks_md) {
+		EVP_DigestFinal_ex(w->cks_md, d->cks, &len);
+		d->cks_n = len;
+	} else if (w->cks_algo == S3_CKS_CRC32 || w->cks_algo == S3_CKS_CRC32C) {
+		d->cks[0] = (unsigned char)(w->crc >> 24);
+		d->cks[1] = (unsigned char)(w->crc >> 16);
+		d->cks[2] = (unsigned char)(w->crc >> 8);
+		d->cks[3] = (unsigned char)w->crc;
+		d->cks_n = 4;
+	}
+	return 0;
+fail_closed:
+	if (w->id[0]) {
+		char p[1200];
+		tmp_path(p, sizeof(p), w->id);
+		unlink(p);
+		w->id[0] = 0;
+	}
+fail:
+	s3_writer_abort(w, fb);
+	return -1;
+}
+
+void s3_writer_release(struct s3_writer *w)
+{
+	EVP_CIPHER_CTX_free(w->cx);
+	EVP_MD_CTX_free(w->md5);
+	EVP_MD_CTX_free(w->cks_md);
+	if (w->chunk) {
+		OPENSSL_cleanse(w->chunk, S3_ENC_CHUNK);
+		free(w->chunk);
+	}
+	OPENSSL_cleanse(w->key, sizeof(w->key));
+	w->cx = NULL;
+	w->md5 = w->cks_md = NULL;
+	w->chunk = NULL;
+	if (w->fd < 0) {
+		/* inline bytes stay readable in w->mem until buf_release by the owner */
+		return;
+	}
+	buf_release(&w->mem);
+}
+
+void s3_writer_abort(struct s3_writer *w, struct fogbank *fb)
+{
+	if (w->fd >= 0) {
+		char p[1200];
+		close(w->fd);
+		w->fd = -1;
+		tmp_path(p, sizeof(p), w->id);
+		unlink(p);
+	}
+	w->failed = -1;
+	s3_writer_release(w);
+	buf_release(&w->mem);
+}
+
+/* ---- reader ---- */
+
+int s3_reader_open(struct s3_reader *r, const char *file, struct str mem, uint64_t size,
+		   const unsigned char *key)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->size = size;
+	r->cached = -1;
+	r->mem = mem;
+	if (file) {
+		char p[1200];
+		s3_store_path(p, sizeof(p), file);
+		r->fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0) {
+			tmp_path(p, sizeof(p), file);
+			r->fd = open(p, O_RDONLY | O_CLOEXEC);
+		}
+		if (r->fd < 0)
+			return -1;
+	}
+	if (key) {
+		r->enc = 1;
+		memcpy(r->key, key, 32);
+		r->cx = EVP_CIPHER_CTX_new();
+		r->buf = malloc(S3_ENC_CHUNK + S3_ENC_TAG);
+		if (!r->cx || !r->buf ||
+		    EVP_DecryptInit_ex(r->cx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1) {
+			s3_reader_close(r);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* stored_pread: n stored bytes at off from the file or memory; -1 short. */
+static int stored_pread(struct s3_reader *r, void *out, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	if (r->fd < 0) {
+		if (off > r->mem.n || n > r->mem.n - off)
+			return -1;
+		memcpy(out, r->mem.p + off, n);
+		return 0;
+	}
+	while (done < n) {
+		ssize_t k = pread(r->fd, (char *)out + done, n - done, (off_t)(off + done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+/* load_chunk: decrypts record idx into r->buf; its plaintext length or -1. */
+static ssize_t load_chunk(struct s3_reader *r, uint64_t idx)
+{
+	uint64_t start = idx * S3_ENC_CHUNK;
+	size_t len = r->size - start < S3_ENC_CHUNK ? (size_t)(r->size - start) : S3_ENC_CHUNK;
+	unsigned char iv[12] = {0}, ct[S3_ENC_CHUNK + S3_ENC_TAG];
+	int outl = 0;
+	if ((int64_t)idx == r->cached)
+		return (ssize_t)len;
+	if (stored_pread(r, ct, len + S3_ENC_TAG, idx * (S3_ENC_CHUNK + S3_ENC_TAG)) < 0)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		iv[4 + i] = (unsigned char)(idx >> (56 - 8 * i));
+	if (EVP_DecryptInit_ex(r->cx, NULL, NULL, r->key, iv) != 1 ||
+	    EVP_DecryptUpdate(r->cx, r->buf, &outl, ct, (int)len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(r->cx, EVP_CTRL_GCM_SET_TAG, S3_ENC_TAG, ct + len) != 1 ||
+	    EVP_DecryptFinal_ex(r->cx, r->buf + outl, &outl) != 1) {
+		r->cached = -1;
+		return -1; /* altered or truncated at rest */
+	}
+	r->cached = (int64_t)idx;
+	return (ssize_t)len;
+}
+
+ssize_t s3_reader_pread(struct s3_reader *r, void *out, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	if (off >= r->size)
+		return 0;
+	if (n > r->size - off)
+		n = (size_t)(r->size - off);
+	if (!r->enc) {
+		if (r->fd < 0)
+			return stored_pread(r, out, n, off) < 0 ? -1 : (ssize_t)n;
+		ssize_t k;
+		do
+			k = pread(r->fd, out, n, (off_t)off);
+		while (k < 0 && errno == EINTR);
+		return k;
+	}
+	while (done < n) {
+		uint64_t pos = off + done, idx = pos / S3_ENC_CHUNK;
+		ssize_t len = load_chunk(r, idx);
+		size_t in = (size_t)(pos - idx * S3_ENC_CHUNK), k;
+		if (len < 0)
+			return -1;
+		k = (size_t)len - in;
+		if (k > n - done)
+			k = n - done;
+		memcpy((char *)out + done, r->buf + in, k);
+		done += k;
+	}
+	return (ssize_t)done;
+}
+
+void s3_reader_own(struct s3_reader *r)
+{
+	if (r->fd < 0 && r->mem.n && !r->mem_owned) {
+		r->mem_owned = malloc(r->mem.n);
+		if (!r->mem_owned)
+			fb_die("out of memory");
+		memcpy(r->mem_owned, r->mem.p, r->mem.n);
+		r->mem.p = r->mem_owned;
+	}
+}
+
+void s3_reader_close(struct s3_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	EVP_CIPHER_CTX_free(r->cx);
+	r->cx = NULL;
+	if (r->buf) {
+		OPENSSL_cleanse(r->buf, S3_ENC_CHUNK + S3_ENC_TAG);
+		free(r->buf);
+		r->buf = NULL;
+	}
+	free(r->mem_owned);
+	r->mem_owned = NULL;
+	OPENSSL_cleanse(r->key, sizeof(r->key));
+}
+
+int s3_copy(struct s3_reader *r, uint64_t off, uint64_t len, struct s3_writer *w)
+{
+	char *blk;
+	if (!r->enc && r->fd >= 0 && !w->enc && w->fd >= 0 && !w->md5 && !w->cks_algo &&
+	    flush_file(w) == 0) {
+		/* plain file to plain file with nothing to digest: in the kernel */
+		loff_t in = (loff_t)off;
+		uint64_t left = len;
+		while (left) {
+			ssize_t k = copy_file_range(r->fd, &in, w->fd, NULL, left, 0);
+			if (k <= 0)
+				break;
+			left -= (uint64_t)k;
+		}
+		if (!left) {
+			w->n += len;
+			return 0;
+		}
+		off = (uint64_t)in; /* fall back for the rest */
+		len = left;
+	}
+	blk = malloc(WBUF_MAX);
+	if (!blk)
+		return -1;
+	while (len) {
+		ssize_t k = s3_reader_pread(r, blk, len < WBUF_MAX ? (size_t)len : WBUF_MAX, off);
+		if (k <= 0 || s3_writer_write(w, blk, (size_t)k) < 0) {
+			free(blk);
+			return -1;
+		}
+		off += (uint64_t)k;
+		len -= (uint64_t)k;
+	}
+	free(blk);
+	return 0;
+}
