@@ -17,7 +17,7 @@ struct fogbank {
 	const char *default_region;
 	enum fb_auth_mode auth;
 	struct db *db;
-	struct loop *loop;                /* the one event loop (children, timers) */
+	struct loop *loop;		  /* the one event loop (children, timers) */
 	struct kms_keyring *kms;	  /* src/svc/kms: key material cache */
 	struct sigv4_key_cache *sigcache; /* src/aws/sigv4 */
 	int64_t started_ms;

@@ -15,10 +15,10 @@
 #include "svc/kms/kms.h"
 #include "svc/logs/logs.h"
 #include "svc/secretsmanager/secretsmanager.h"
-#include "svc/s3/s3.h" /* s3: migrations (lifecycle timer: see s3.h) */
-#include "svc/rds/rds.h" /* rds: migrations, restore at start, tick */
+#include "svc/s3/s3.h"			 /* s3: migrations (lifecycle timer: see s3.h) */
+#include "svc/rds/rds.h"		 /* rds: migrations, restore at start, tick */
 #include "svc/elasticache/elasticache.h" /* elasticache: migrations, restore, shutdown */
-#include "svc/ecs/ecs.h" /* ecs: migrations, restore (arms its reconciler timer) */
+#include "svc/ecs/ecs.h"		 /* ecs: migrations, restore (arms its reconciler timer) */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -32,17 +32,9 @@
 #define FB_PURGE_INTERVAL_MS 10000
 
 static const struct db_migration *const fb_migrations[] = {
-	addr_migrations,
-    iam_migrations,
-    kms_migrations,
-    secretsmanager_migrations,
-    s3_migrations,
-    logs_migrations,
-    ecr_migrations,
-    rds_migrations,
-    elasticache_migrations,
-    ecs_migrations,
-    NULL,
+    addr_migrations,	    iam_migrations,  kms_migrations, secretsmanager_migrations,
+    s3_migrations,	    logs_migrations, ecr_migrations, rds_migrations,
+    elasticache_migrations, ecs_migrations,  NULL,
 };
 
 static void usage(FILE *f)
@@ -99,6 +91,14 @@ static void spool_clean(const char *dir)
 			unlink(path);
 		}
 	closedir(d);
+}
+
+/* tick_cb: once a second, S3 lifecycle (it rate-limits itself). */
+static void tick_cb(struct loop *l, void *arg)
+{
+	struct fogbank *fb = arg;
+	s3_lifecycle_sweep(fb, fb_wall_ms());
+	loop_timer_add(l, 1000, tick_cb, fb);
 }
 
 static void stop_cb(struct loop *l, int signo, void *arg)
@@ -203,6 +203,11 @@ static int cmd_up(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	/* S3 recovery (half-written objects of a crash) before any request */
+	if (s3_open(&fb) < 0) {
+		log_error("s3: cannot open the object store under %s", fb.data_dir);
+		return 1;
+	}
 	fb.sigcache = sigv4_key_cache_new();
 	struct loop *l = loop_new();
 	if (!l)
@@ -236,6 +241,7 @@ static int cmd_up(int argc, char **argv)
 	elasticache_restore_all(&fb);
 	ecs_restore_all(&fb);
 	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, &fb);
+	loop_timer_add(l, 1000, tick_cb, &fb);
 	log_info("fogbank " FB_VERSION " ready host=%s port=%d data-dir=%s auth=%s startup_ms=%lld",
 		 fb.host, fb.port, fb.data_dir,
 		 fb.auth == FB_AUTH_ENFORCE ? "enforce"

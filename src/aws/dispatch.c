@@ -224,8 +224,9 @@ static int check_content_sha256(struct aws_call *c, const struct http_request *r
 	}
 	if (strncasecmp(h->value.p, actual, 64) == 0)
 		return 0;
-	return aws_fail(c, 400, "XAmzContentSHA256Mismatch",
-			"The provided 'x-amz-content-sha256' header does not match what was computed.");
+	return aws_fail(
+	    c, 400, "XAmzContentSHA256Mismatch",
+	    "The provided 'x-amz-content-sha256' header does not match what was computed.");
 }
 
 /* authenticate: verifies the request and fills c->who. Returns 0, or -1
@@ -243,7 +244,9 @@ static int authenticate(struct aws_call *c, int wire, const struct http_request 
 	    .s3 = !strcmp(c->svc->id, "s3"),
 	};
 	const struct http_header *claimed = http_find_header(&req->h, "x-amz-content-sha256");
-	if (req->body_fd >= 0 && !claimed) /* spooled: hashed on the way in */
+	/* spooled RPC bodies were hashed on the way in; S3 always says what it
+	 * signed (x-amz-content-sha256, or UNSIGNED-PAYLOAD when presigned) */
+	if (req->body_fd >= 0 && !claimed && !sr.s3)
 		sr.payload_hash = str_c(req->body_sha256);
 	struct sigv4_auth auth;
 	char *scratch = arena_alloc(c->a, SIGV4_SCRATCH_MAX);
@@ -358,8 +361,8 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 		local = *req;
 		char *p = arena_alloc(arena, (size_t)req->body_len + 1);
 		if (pread_full(req->body_fd, p, (size_t)req->body_len) < 0) {
-			proto_error(resp, w, c->svc, 500, "InternalFailure", "cannot read request body",
-				    c->request_id, 1);
+			proto_error(resp, w, c->svc, 500, "InternalFailure",
+				    "cannot read request body", c->request_id, 1);
 			return;
 		}
 		local.body = (struct str){p, (size_t)req->body_len};

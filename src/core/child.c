@@ -170,8 +170,8 @@ static void in_child(const struct child_spec *spec, int out_w, int err_w, int re
 		goto fail;
 	if (spec->cwd && chdir(spec->cwd) < 0)
 		goto fail;
-	if (spec->set_ids && (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 ||
-			      setuid(spec->uid) < 0))
+	if (spec->set_ids &&
+	    (setgroups(0, NULL) < 0 || setgid(spec->gid) < 0 || setuid(spec->uid) < 0))
 		goto fail;
 	/* die with fogbank, even on SIGKILL. After setuid: the kernel clears
 	 * the death signal when credentials change. Re-check the parent to

@@ -23,14 +23,14 @@ typedef void child_exit_cb(struct child *ch, int status, void *arg);
 typedef void child_line_cb(struct child *ch, int stream, const char *line, size_t n, void *arg);
 
 struct child_spec {
-	const char *name;        /* tag for logs, e.g. "rds/orders-db" */
-	char *const *argv;       /* argv[0] is an absolute path */
-	char *const *envp;       /* NULL: inherit fogbank's environment */
-	const char *cwd;         /* NULL: inherit */
-	int set_ids;             /* run as uid/gid (postgres refuses to run as root) */
+	const char *name;  /* tag for logs, e.g. "rds/orders-db" */
+	char *const *argv; /* argv[0] is an absolute path */
+	char *const *envp; /* NULL: inherit fogbank's environment */
+	const char *cwd;   /* NULL: inherit */
+	int set_ids;	   /* run as uid/gid (postgres refuses to run as root) */
 	uid_t uid;
 	gid_t gid;
-	int stop_signal;         /* child_stop's first signal; 0 means SIGTERM */
+	int stop_signal;	 /* child_stop's first signal; 0 means SIGTERM */
 	int64_t stop_timeout_ms; /* then SIGKILL to the group; 0 means 10000 */
 };
 

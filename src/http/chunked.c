@@ -19,7 +19,8 @@ int http_dechunk_step(struct http_dechunk *d, const char *p, size_t n, size_t *u
 			int k = http_parse_chunk_size(p + i, n - i, &sz);
 			if (k == HTTP_PARSE_INCOMPLETE) {
 				*used = i;
-				return n - i > LINE_MAX_BYTES ? HTTP_DECHUNK_ERROR : HTTP_DECHUNK_MORE;
+				return n - i > LINE_MAX_BYTES ? HTTP_DECHUNK_ERROR
+							      : HTTP_DECHUNK_MORE;
 			}
 			if (k < 0)
 				return *used = i, HTTP_DECHUNK_ERROR;
@@ -50,7 +51,8 @@ int http_dechunk_step(struct http_dechunk *d, const char *p, size_t n, size_t *u
 			const char *nl = memchr(p + i, '\n', n - i);
 			if (!nl) {
 				*used = i;
-				return n - i > LINE_MAX_BYTES ? HTTP_DECHUNK_ERROR : HTTP_DECHUNK_MORE;
+				return n - i > LINE_MAX_BYTES ? HTTP_DECHUNK_ERROR
+							      : HTTP_DECHUNK_MORE;
 			}
 			size_t len = (size_t)(nl - (p + i));
 			if (len == 0 || nl[-1] != '\r')

@@ -20,16 +20,17 @@
 #define HTTP_SPOOL_THRESHOLD (1u << 20)
 
 struct http_request {
-	struct http_head h; /* views into the connection's buffer */
-	struct str body;    /* the whole body when in memory (body_fd < 0) */
-	int body_fd;        /* spooled body, read-only, positioned at 0; else -1 */
-	const char *body_path; /* path of the spool file (same dir as the data dir) */
-	int *body_taken;    /* set to 1 when the handler renamed body_path away */
-	uint64_t body_len;  /* length of the body, in memory or spooled */
-	unsigned char body_md5[16];    /* MD5 of the body (always computed when spooled;
+	struct http_head h;	    /* views into the connection's buffer */
+	struct str body;	    /* the whole body when in memory (body_fd < 0) */
+	int body_fd;		    /* spooled body, read-only, positioned at 0; else -1 */
+	const char *body_path;	    /* path of the spool file (same dir as the data dir) */
+	int *body_taken;	    /* set to 1 when the handler renamed body_path away */
+	uint64_t body_len;	    /* length of the body, in memory or spooled */
+	unsigned char body_md5[16]; /* MD5 of the body (always computed when spooled;
 					  computed on demand by http_request_md5 otherwise) */
-	char body_sha256[65];          /* hex SHA-256 of the body, "" when not computed */
-	int64_t recv_ms;    /* when the head arrived */
+	char body_sha256[65];	    /* hex SHA-256 of a spooled body, "" when not computed
+					  (x-amz-content-sha256 is UNSIGNED-PAYLOAD/STREAMING-*) */
+	int64_t recv_ms;	    /* when the head arrived */
 };
 
 /* Pull callback for streamed response bodies: fills up to cap bytes of buf
@@ -40,12 +41,12 @@ typedef ssize_t http_pull_fn(void *ctx, char *buf, size_t cap);
 struct http_response {
 	int status;
 	const char *content_type; /* NULL: no Content-Type header */
-	struct buf headers;       /* extra "Name: value\r\n" lines */
-	struct buf body;          /* in-memory body (when no file / pull body) */
-	int body_fd;              /* >= 0: send [body_off, body_off+body_len) of this
+	struct buf headers;	  /* extra "Name: value\r\n" lines */
+	struct buf body;	  /* in-memory body (when no file / pull body) */
+	int body_fd;		  /* >= 0: send [body_off, body_off+body_len) of this
 				     file; the server closes it */
 	uint64_t body_off, body_len;
-	http_pull_fn *pull;       /* non-NULL: pull_len bytes come from pull() */
+	http_pull_fn *pull; /* non-NULL: pull_len bytes come from pull() */
 	void *pull_ctx;
 	uint64_t pull_len;
 	void (*pull_free)(void *ctx); /* called once when done or aborted */

@@ -38,19 +38,20 @@ struct http_conn {
 	struct buf out;
 	size_t out_off;
 	/* the request being received: its head is in[0..head_len) */
-	size_t head_len;     /* 0: waiting for a head */
+	size_t head_len;       /* 0: waiting for a head */
 	struct http_head head; /* parsed head; valid while in.p == head_base */
 	const char *head_base;
 	struct http_header headers[HTTP_MAX_HEADERS];
 	int chunked;
-	uint64_t clen;       /* Content-Length, when not chunked */
-	uint64_t got;        /* decoded body bytes received */
+	uint64_t clen; /* Content-Length, when not chunked */
+	uint64_t got;  /* decoded body bytes received */
 	struct http_dechunk dc;
-	struct buf body;     /* decoded chunked body, while in memory */
-	int spool_fd;        /* >= 0: the body is going to a spool file */
+	struct buf body; /* decoded chunked body, while in memory */
+	int spool_fd;	 /* >= 0: the body is going to a spool file */
 	char spool_path[512];
 	EVP_MD_CTX *md5, *sha;
-	int sent_continue;   /* 100 Continue sent for the current request */
+	int want_sha;	   /* SHA-256 of the body will be checked */
+	int sent_continue; /* 100 Continue sent for the current request */
 	/* the response body still being sent */
 	int send_fd;
 	off_t send_off;
@@ -59,8 +60,8 @@ struct http_conn {
 	void *pull_ctx;
 	uint64_t pull_left;
 	void (*pull_free)(void *ctx);
-	int closing;         /* close once out is flushed */
-	int64_t last_ms;     /* last activity (monotonic) */
+	int closing;	 /* close once out is flushed */
+	int64_t last_ms; /* last activity (monotonic) */
 	struct http_conn *prev, *next;
 };
 
@@ -100,33 +101,60 @@ const char *http_request_sha256(struct http_request *req)
 static const char *status_text(int s)
 {
 	switch (s) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 413: return "Payload Too Large";
-	case 416: return "Range Not Satisfiable";
-	case 417: return "Expectation Failed";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Status";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Payload Too Large";
+	case 416:
+		return "Range Not Satisfiable";
+	case 417:
+		return "Expectation Failed";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Status";
 	}
 }
 
@@ -201,8 +229,8 @@ static int conn_flush(struct http_conn *c)
 {
 	for (;;) {
 		if (c->out_off < c->out.n) {
-			ssize_t w = send(c->fd, c->out.p + c->out_off, c->out.n - c->out_off,
-					 MSG_NOSIGNAL);
+			ssize_t w =
+			    send(c->fd, c->out.p + c->out_off, c->out.n - c->out_off, MSG_NOSIGNAL);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0 && errno == EAGAIN)
@@ -226,7 +254,8 @@ static int conn_flush(struct http_conn *c)
 			if (w <= 0) {
 				/* the file shrank or failed: the length is promised, so
 				 * the only honest thing left is to close */
-				log_warn("http: file body ended early: %s", w < 0 ? strerror(errno) : "EOF");
+				log_warn("http: file body ended early: %s",
+					 w < 0 ? strerror(errno) : "EOF");
 				conn_close(c);
 				return -1;
 			}
@@ -236,7 +265,8 @@ static int conn_flush(struct http_conn *c)
 			continue;
 		}
 		if (c->pull_left) {
-			size_t want = c->pull_left > HTTP_PULL_CHUNK ? HTTP_PULL_CHUNK : (size_t)c->pull_left;
+			size_t want =
+			    c->pull_left > HTTP_PULL_CHUNK ? HTTP_PULL_CHUNK : (size_t)c->pull_left;
 			buf_reserve(&c->out, want);
 			ssize_t r = c->pull(c->pull_ctx, c->out.p, want);
 			if (r <= 0 || (uint64_t)r > c->pull_left) {
@@ -272,7 +302,8 @@ static void emit(struct http_conn *c, struct http_response *r, int head_only)
 {
 	char line[128];
 	uint64_t len = r->body_fd >= 0 ? r->body_len : r->pull ? r->pull_len : r->body.n;
-	int n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, status_text(r->status));
+	int n =
+	    snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", r->status, status_text(r->status));
 	buf_append(&c->out, line, (size_t)n);
 	buf_puts(&c->out, date_header());
 	if (r->content_type) {
@@ -350,7 +381,8 @@ static int spool_open(struct http_conn *c)
 			fb_die("out of memory");
 	}
 	EVP_DigestInit_ex(c->md5, EVP_md5(), NULL);
-	EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL);
+	if (c->want_sha)
+		EVP_DigestInit_ex(c->sha, EVP_sha256(), NULL);
 	return 0;
 }
 
@@ -358,7 +390,8 @@ static int spool_open(struct http_conn *c)
 static int spool_write(struct http_conn *c, const char *p, size_t n)
 {
 	EVP_DigestUpdate(c->md5, p, n);
-	EVP_DigestUpdate(c->sha, p, n);
+	if (c->want_sha)
+		EVP_DigestUpdate(c->sha, p, n);
 	while (n) {
 		ssize_t w = write(c->spool_fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -408,7 +441,8 @@ static int start_request(struct http_conn *c)
 	if (te) {
 		/* both framings at once is a request-smuggling vector */
 		if (cl)
-			return simple_error(c, 400, "both content-length and transfer-encoding"), -1;
+			return simple_error(c, 400, "both content-length and transfer-encoding"),
+			       -1;
 		if (!header_has_token(te->value, "chunked"))
 			return simple_error(c, 501, "unsupported transfer-encoding"), -1;
 		c->chunked = 1;
@@ -416,7 +450,8 @@ static int start_request(struct http_conn *c)
 		buf_clear(&c->body);
 	} else if (cl) {
 		size_t i = 0;
-		for (; i < cl->value.n && i < 19 && cl->value.p[i] >= '0' && cl->value.p[i] <= '9'; i++)
+		for (; i < cl->value.n && i < 19 && cl->value.p[i] >= '0' && cl->value.p[i] <= '9';
+		     i++)
 			c->clen = c->clen * 10 + (uint64_t)(cl->value.p[i] - '0');
 		if (i == 0 || i != cl->value.n)
 			return simple_error(c, 400, "bad content-length"), -1;
@@ -425,6 +460,11 @@ static int start_request(struct http_conn *c)
 	}
 	if (ex && !str_case_eq_c(ex->value, "100-continue"))
 		return simple_error(c, 417, "unsupported expectation"), -1;
+	/* the body's SHA-256 is needed when it is signed as a hex digest, or
+	 * when no x-amz-content-sha256 says otherwise (RPC services hash the
+	 * body); UNSIGNED-PAYLOAD and STREAMING-* uploads skip the work */
+	const struct http_header *ps = http_find_header(&h, "x-amz-content-sha256");
+	c->want_sha = !ps || ps->value.n == 64;
 	c->head_len = (size_t)hl;
 	c->head = h;
 	c->head_base = c->in.p;
@@ -449,7 +489,8 @@ static int receive_body(struct http_conn *c)
 		size_t avail = c->in.n - hl;
 		if (c->spool_fd < 0)
 			return avail >= c->clen;
-		size_t take = (uint64_t)avail < c->clen - c->got ? avail : (size_t)(c->clen - c->got);
+		size_t take =
+		    (uint64_t)avail < c->clen - c->got ? avail : (size_t)(c->clen - c->got);
 		if (take && spool_write(c, c->in.p + hl, take) < 0)
 			return simple_error(c, 500, "cannot store request body"), -1;
 		cut_in(c, hl, take);
@@ -476,14 +517,16 @@ static int receive_body(struct http_conn *c)
 				/* grew past the threshold: move to a spool file */
 				if (spool_open(c) < 0 || spool_write(c, c->body.p, c->body.n) < 0) {
 					cut_in(c, hl, pos - hl);
-					return simple_error(c, 500, "cannot store request body"), -1;
+					return simple_error(c, 500, "cannot store request body"),
+					       -1;
 				}
 				buf_clear(&c->body);
 			}
 			if (c->spool_fd >= 0) {
 				if (spool_write(c, data.p, data.n) < 0) {
 					cut_in(c, hl, pos - hl);
-					return simple_error(c, 500, "cannot store request body"), -1;
+					return simple_error(c, 500, "cannot store request body"),
+					       -1;
 				}
 			} else {
 				buf_append(&c->body, data.p, data.n);
@@ -504,7 +547,7 @@ static void finish_request(struct http_conn *c)
 	memset(&req, 0, sizeof(req));
 	if (c->in.p == c->head_base)
 		req.h = c->head; /* views still point at the head */
-	else /* the buffer moved while the body arrived: parse again */
+	else			 /* the buffer moved while the body arrived: parse again */
 		http_parse_request(c->in.p, c->head_len, &req.h, c->headers, HTTP_MAX_HEADERS);
 	int taken = 0;
 	req.body_fd = -1;
@@ -514,9 +557,11 @@ static void finish_request(struct http_conn *c)
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int n = 0;
 		EVP_DigestFinal_ex(c->md5, req.body_md5, &n);
-		EVP_DigestFinal_ex(c->sha, md, &n);
-		for (unsigned i = 0; i < n; i++)
-			snprintf(req.body_sha256 + 2 * i, 3, "%02x", md[i]);
+		if (c->want_sha) {
+			EVP_DigestFinal_ex(c->sha, md, &n);
+			for (unsigned i = 0; i < n; i++)
+				snprintf(req.body_sha256 + 2 * i, 3, "%02x", md[i]);
+		}
 		req.body_fd = open(c->spool_path, O_RDONLY | O_CLOEXEC);
 		req.body_path = c->spool_path;
 		req.body_len = c->got;
@@ -599,7 +644,8 @@ static void conn_io_cb(struct loop *l, int fd, unsigned events, void *arg)
 			c->in.n += (size_t)r;
 			c->in.p[c->in.n] = 0;
 			/* keep reading only while the buffer is what we hand on */
-			if ((size_t)r < HTTP_READ_CHUNK || c->in.n > HTTP_SPOOL_THRESHOLD + (1u << 20))
+			if ((size_t)r < HTTP_READ_CHUNK ||
+			    c->in.n > HTTP_SPOOL_THRESHOLD + (1u << 20))
 				break;
 			continue;
 		}
@@ -680,7 +726,8 @@ struct http_server *http_server_start(struct loop *l, const struct http_server_c
 		return NULL;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 4096) < 0) {
-		log_error("http: cannot listen on %s:%d: %s", cfg->host, cfg->port, strerror(errno));
+		log_error("http: cannot listen on %s:%d: %s", cfg->host, cfg->port,
+			  strerror(errno));
 		close(fd);
 		return NULL;
 	}

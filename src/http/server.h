@@ -12,12 +12,12 @@ struct http_server;
 typedef void http_handler_fn(void *ctx, const struct http_request *req, struct http_response *resp);
 
 struct http_server_config {
-	const char *host; /* loopback literal */
-	int port;	  /* 0: ephemeral */
-	size_t head_max;  /* bytes; larger heads get 431 */
-	size_t body_max;  /* bytes; larger bodies get 413 */
+	const char *host;      /* loopback literal */
+	int port;	       /* 0: ephemeral */
+	size_t head_max;       /* bytes; larger heads get 431 */
+	size_t body_max;       /* bytes; larger bodies get 413 */
 	const char *spool_dir; /* where bodies over HTTP_SPOOL_THRESHOLD go */
-	int64_t idle_ms;  /* idle keep-alive connections are closed */
+	int64_t idle_ms;       /* idle keep-alive connections are closed */
 	http_handler_fn *handler;
 	void *ctx;
 };

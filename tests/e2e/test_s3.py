@@ -12,7 +12,6 @@ every error the issue lists. Multipart and crash tests live in
 test_s3_multipart.py, lifecycle and Terraform in test_s3_lifecycle.py.
 """
 import base64
-import binascii
 import datetime
 import glob
 import hashlib
@@ -20,12 +19,10 @@ import hmac
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -770,6 +767,16 @@ def test_presigned_urls(fb):
     code, body = curl("-T", os.path.join(d, "f"), put)
     assert code == 200, body
     assert s3.get_object(Bucket="presign", Key="up.bin")["Body"].read() == b"uploaded with curl"
+    # over 1 MiB the server spools the body to disk: the presigned request
+    # still signs UNSIGNED-PAYLOAD, not the spooled body's hash
+    big = os.urandom(3 << 20)
+    with open(os.path.join(d, "big"), "wb") as f:
+        f.write(big)
+    put = presigner(fb).generate_presigned_url("put_object", Params={"Bucket": "presign", "Key": "big.bin"},
+                                    ExpiresIn=300)
+    code, body = curl("-T", os.path.join(d, "big"), put)
+    assert code == 200, body
+    assert s3.get_object(Bucket="presign", Key="big.bin")["Body"].read() == big
 
 
 # ---- the pip CLI v1 (newer botocore: CRC32 by default, streaming) ----

@@ -397,9 +397,13 @@ def test_random_password(fb):
     p = c.get_random_password(PasswordLength=50, ExcludeNumbers=True, ExcludeLowercase=True,
                               ExcludeUppercase=True)["RandomPassword"]
     assert set(p) <= punct
-    p = c.get_random_password(PasswordLength=300, IncludeSpace=True,
+    # only "!" and space left to choose from: a space is all but certain
+    # (2^-64 to miss), and nothing else may appear
+    p = c.get_random_password(PasswordLength=64, IncludeSpace=True, ExcludeNumbers=True,
+                              ExcludeLowercase=True, ExcludeUppercase=True,
+                              ExcludeCharacters="".join(sorted(punct - {"!"})),
                               RequireEachIncludedType=False)["RandomPassword"]
-    assert " " in p
+    assert " " in p and set(p) <= {"!", " "}, p
     expect_error("InvalidParameterException", c.get_random_password, PasswordLength=3)
     expect_error("InvalidParameterException", c.get_random_password, ExcludeNumbers=True,
                  ExcludeLowercase=True, ExcludeUppercase=True, ExcludePunctuation=True)
@@ -429,6 +433,58 @@ def test_resource_policy(fb):
     assert c.validate_resource_policy(SecretId="pol", ResourcePolicy=policy)["PolicyValidationPassed"]
     c.delete_resource_policy(SecretId="pol")
     assert "ResourcePolicy" not in c.get_resource_policy(SecretId="pol")
+
+
+def batch_get(fb, body):
+    """BatchGetSecretValue over raw signed JSON: Debian's botocore 1.29
+    predates the operation, so its clients cannot send it."""
+    ct = {"Content-Type": "application/x-amz-json-1.1",
+          "X-Amz-Target": "secretsmanager.BatchGetSecretValue"}
+    text = json.dumps(body)
+    status, _, out = fb.http("POST", "/", text, lib.sign(fb, "secretsmanager", text, ct))
+    return status, json.loads(out)
+
+
+def test_batch_get_secret_value(fb):
+    sm = fb.client("secretsmanager")
+    a = sm.create_secret(Name="batch/a", SecretString="alpha")
+    sm.create_secret(Name="batch/b", SecretBinary=b"\x00\x01beta")
+    sm.create_secret(Name="other/c", SecretString="gamma")
+    status, out = batch_get(fb, {"SecretIdList": [a["ARN"], "batch/b", "batch/missing"]})
+    assert status == 200, out
+    got = {v["Name"]: v for v in out["SecretValues"]}
+    assert set(got) == {"batch/a", "batch/b"}, out
+    assert got["batch/a"]["SecretString"] == "alpha"
+    assert got["batch/a"]["VersionStages"] == ["AWSCURRENT"]
+    import base64
+    assert base64.b64decode(got["batch/b"]["SecretBinary"]) == b"\x00\x01beta"
+    assert [(e["SecretId"], e["ErrorCode"]) for e in out["Errors"]] == \
+        [("batch/missing", "ResourceNotFoundException")], out
+    # by filter, one page at a time
+    status, out = batch_get(fb, {"Filters": [{"Key": "name", "Values": ["batch/"]}],
+                                 "MaxResults": 1})
+    assert status == 200 and len(out["SecretValues"]) == 1 and out.get("NextToken"), out
+    first = out["SecretValues"][0]["Name"]
+    status, out = batch_get(fb, {"Filters": [{"Key": "name", "Values": ["batch/"]}],
+                                 "MaxResults": 1, "NextToken": out["NextToken"]})
+    assert status == 200 and len(out["SecretValues"]) == 1, out
+    assert {first, out["SecretValues"][0]["Name"]} == {"batch/a", "batch/b"}
+    # model constraints from the overlay: 1..20 ids
+    status, out = batch_get(fb, {"SecretIdList": ["s%d" % i for i in range(21)]})
+    assert status == 400 and out["__type"] == "ValidationException", out
+    # a newer CLI calls it natively (the machine image's pip CLI v1, when
+    # there; CI machines built only from scripts/setup.sh lack it)
+    v1 = "/root/.pyenv/shims/aws"
+    if os.path.exists(v1):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = subprocess.run([v1, "--endpoint-url", fb.endpoint, "secretsmanager",
+                            "batch-get-secret-value", "--secret-id-list", "batch/a", "batch/b"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert p.returncode == 0, p.stderr
+        names = sorted(v["Name"] for v in json.loads(p.stdout)["SecretValues"])
+        assert names == ["batch/a", "batch/b"], p.stdout
 
 
 def test_kill9_right_after_put_loses_nothing(fb):

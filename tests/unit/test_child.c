@@ -82,7 +82,8 @@ TEST(child_output_and_status)
 {
 	struct loop *l = test_loop();
 	struct seen s = {0};
-	char *argv[] = {"/bin/sh", "-c", "echo one; echo two; echo oops >&2; printf tail; exit 3", NULL};
+	char *argv[] = {"/bin/sh", "-c", "echo one; echo two; echo oops >&2; printf tail; exit 3",
+			NULL};
 	struct child_spec spec = {.name = "t", .argv = argv};
 	char *err = NULL;
 	struct child *ch = child_spawn(l, &spec, exit_cb, line_cb, &s, &err);

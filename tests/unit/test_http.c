@@ -121,7 +121,8 @@ TEST(http_dechunk_any_split)
 
 TEST(http_dechunk_errors)
 {
-	const char *bad[] = {"5\r\nhelloXX", "zz\r\n", "5\r\nhello\r\n0\r\nbad\n\r\n", "5\nhello\r\n"};
+	const char *bad[] = {"5\r\nhelloXX", "zz\r\n", "5\r\nhello\r\n0\r\nbad\n\r\n",
+			     "5\nhello\r\n"};
 	for (size_t i = 0; i < FB_ARRAY_LEN(bad); i++) {
 		char out[64];
 		size_t n;

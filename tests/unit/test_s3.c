@@ -145,6 +145,7 @@ TEST(s3_tokens_and_prefix_ends)
 #define EX_SIG2 "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"
 #define EX_SIG3 "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
 
+/* ex_signer: the signer of the AWS example request. */
 static void ex_signer(struct sigv4_chunk_signer *s)
 {
 	CHECK(sigv4_chunk_signer_init(s, EX_SECRET, strlen(EX_SECRET), STR_LIT("20130524"),
@@ -179,6 +180,7 @@ struct collect {
 	struct buf b;
 };
 
+/* collect_cb: s3_sink_fn appending to a struct collect. */
 static int collect_cb(void *ctx, const void *p, size_t n)
 {
 	buf_append(&((struct collect *)ctx)->b, p, n);

@@ -45,6 +45,7 @@ static int64_t parse_len(struct str v)
 	return n;
 }
 
+/* sink_writer: s3_sink_fn feeding decoded aws-chunked bytes to a writer. */
 static int sink_writer(void *ctx, const void *p, size_t n)
 {
 	return s3_writer_write(ctx, p, n);

@@ -25,6 +25,7 @@ static void make_tab(uint32_t tab[8][256], uint32_t poly)
 			tab[k][i] = (tab[k - 1][i] >> 8) ^ tab[0][tab[k - 1][i] & 0xff];
 }
 
+/* tabs_init: builds both CRC tables on first use (loop thread only). */
 static void tabs_init(void)
 {
 	if (tabs_ready)

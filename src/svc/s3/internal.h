@@ -379,6 +379,24 @@ const char *s3_put_headers(struct aws_call *c);
  * a JSON object text, NULL for none; -1 in *bad with InvalidTag set. */
 const char *s3_parse_tagging(struct aws_call *c, const char *hdr, int *bad);
 
+/* ---- multipart.c: uploads ---- */
+
+/* A row of s3_uploads. Strings in the arena. */
+struct s3_upload {
+	int64_t id;
+	const char *upload_id, *key, *owner, *storage_class, *headers, *meta, *tags, *cks_algo;
+	struct s3_sse sse;
+	int64_t initiated_ms;
+};
+#define S3_UPLOAD_COLS                                                                             \
+	"id, upload_id, key, owner, storage_class, headers, meta, tags, cks_algo, sse, kms_key, "  \
+	"enc_ctx, bucket_key, initiated"
+/* s3_upload_from_row: fills *u from a SELECT of S3_UPLOAD_COLS. */
+void s3_upload_from_row(struct aws_call *c, sqlite3_stmt *st, struct s3_upload *u);
+/* s3_upload_find: the upload UploadId of the input's Key in <b>; 0, or -1
+ * with NoSuchUpload. */
+int s3_upload_find(struct aws_call *c, const struct s3_bucket *b, struct s3_upload *u);
+
 /* ---- cors.c ---- */
 
 /* s3_cors_actual: adds the Access-Control-* headers of the bucket's CORS

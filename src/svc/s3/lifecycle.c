@@ -104,6 +104,8 @@ struct filter {
 	int64_t gt, lt;	       /* size bounds; -1 none */
 };
 
+/* filter_of: the prefix, tags and size bounds of rule r (Filter, its And,
+ * or the legacy top-level Prefix). */
 static void filter_of(const struct jv *r, struct filter *f)
 {
 	const struct jv *flt = jv_get(r, "Filter"), *and = jv_get(flt, "And");
@@ -470,10 +472,15 @@ static void sweep_now(struct fogbank *fb, int64_t now_ms)
 			total += transition(c, &bs[i].b, r, &f, 1);
 		}
 	}
-	if (c->err_code)
+	if (c->err_code) {
+		/* an action may have stopped half way: keep none of this sweep */
 		log_warn("s3: lifecycle sweep: %s: %s", c->err_code, c->err_msg ? c->err_msg : "");
-	if (s3_tx_end(c, 0) == 0 && total)
+		s3_tx_end(c, -1);
+	} else if (!total) {
+		s3_tx_end(c, -1); /* nothing changed: no commit, no fsync */
+	} else if (s3_tx_end(c, 0) == 0) {
 		log_info("s3: lifecycle sweep applied %zu action(s)", total);
+	}
 	arena_free(a);
 }
 

@@ -1,7 +1,7 @@
 /* multipart.c - multipart uploads: Create, UploadPart, UploadPartCopy
  * (with source ranges), Complete (part list validated as AWS does:
- * InvalidPartOrder, InvalidPart, EntityTooSmall), Abort, ListParts and
- * ListMultipartUploads. Each part is its own data file (encrypted with its
+ * InvalidPartOrder, InvalidPart, EntityTooSmall) and Abort (the listings
+ * are in uploads.c). Each part is its own data file (encrypted with its
  * own data key when the upload is); Complete streams the parts into the
  * object's one data file (in the kernel when nothing is encrypted), then
  * commits the object and drops the parts in one transaction. The ETag is
@@ -13,18 +13,6 @@
 #include "svc/s3/internal.h"
 #include <stdlib.h>
 
-/* A row of s3_uploads. */
-struct upload {
-	int64_t id;
-	const char *upload_id, *key, *owner, *storage_class, *headers, *meta, *tags, *cks_algo;
-	struct s3_sse sse;
-	int64_t initiated_ms;
-};
-
-#define UPLOAD_COLS                                                                                \
-	"id, upload_id, key, owner, storage_class, headers, meta, tags, cks_algo, sse, kms_key, "  \
-	"enc_ctx, bucket_key, initiated"
-
 /* col: column i as an arena string or NULL. */
 static const char *col(struct aws_call *c, sqlite3_stmt *st, int i)
 {
@@ -32,7 +20,7 @@ static const char *col(struct aws_call *c, sqlite3_stmt *st, int i)
 							 : arena_strdup(c->a, db_col_text(st, i));
 }
 
-static void upload_from_row(struct aws_call *c, sqlite3_stmt *st, struct upload *u)
+void s3_upload_from_row(struct aws_call *c, sqlite3_stmt *st, struct s3_upload *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(st, 0);
@@ -51,10 +39,9 @@ static void upload_from_row(struct aws_call *c, sqlite3_stmt *st, struct upload 
 	u->initiated_ms = sqlite3_column_int64(st, 13);
 }
 
-/* upload_find: the upload UploadId of the input's bucket and key. */
-static int upload_find(struct aws_call *c, const struct s3_bucket *b, struct upload *u)
+int s3_upload_find(struct aws_call *c, const struct s3_bucket *b, struct s3_upload *u)
 {
-	sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT " UPLOAD_COLS " FROM s3_uploads WHERE "
+	sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT " S3_UPLOAD_COLS " FROM s3_uploads WHERE "
 					      "upload_id = ?1 AND bucket_id = ?2 AND key = ?3");
 	int rc;
 	sqlite3_bind_text(st, 1, jv_get_str(c->in, "UploadId"), -1, SQLITE_STATIC);
@@ -62,7 +49,7 @@ static int upload_find(struct aws_call *c, const struct s3_bucket *b, struct upl
 	sqlite3_bind_text(st, 3, jv_get_str(c->in, "Key"), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		upload_from_row(c, st, u);
+		s3_upload_from_row(c, st, u);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 0;
@@ -145,7 +132,7 @@ static int part_number(struct aws_call *c)
 }
 
 /* store_part: records part n of u (replacing an earlier upload of it). */
-static int store_part(struct aws_call *c, const struct upload *u, int n, uint64_t size,
+static int store_part(struct aws_call *c, const struct s3_upload *u, int n, uint64_t size,
 		      const char *etag, const char *cks, const char *file, struct str data_key)
 {
 	sqlite3_stmt *st;
@@ -180,7 +167,7 @@ static int store_part(struct aws_call *c, const struct upload *u, int n, uint64_
 int s3_op_upload_part(struct aws_call *c)
 {
 	struct s3_bucket b;
-	struct upload u;
+	struct s3_upload u;
 	struct s3_stored sb;
 	unsigned char dk[32];
 	struct str wrapped = STR_NULL;
@@ -188,7 +175,7 @@ int s3_op_upload_part(struct aws_call *c)
 	char md5hex[33];
 	int n, rc, algo;
 
-	if (s3_bucket_arg(c, &b) < 0 || upload_find(c, &b, &u) < 0 || (n = part_number(c)) < 0)
+	if (s3_bucket_arg(c, &b) < 0 || s3_upload_find(c, &b, &u) < 0 || (n = part_number(c)) < 0)
 		return -1;
 	if (u.sse.sse && s3_sse_new_key(c, &u.sse, b.name, u.key, dk, &wrapped, &arn) < 0)
 		return -1;
@@ -244,7 +231,7 @@ int s3_op_upload_part_copy(struct aws_call *c)
 {
 	struct s3_bucket b, sb;
 	struct s3_object so;
-	struct upload u;
+	struct s3_upload u;
 	struct s3_reader r;
 	struct s3_writer w;
 	struct s3_digests d;
@@ -255,7 +242,7 @@ int s3_op_upload_part_copy(struct aws_call *c)
 	char md5hex[33];
 	int n, rc, algo;
 
-	if (s3_bucket_arg(c, &b) < 0 || upload_find(c, &b, &u) < 0 || (n = part_number(c)) < 0 ||
+	if (s3_bucket_arg(c, &b) < 0 || s3_upload_find(c, &b, &u) < 0 || (n = part_number(c)) < 0 ||
 	    s3_copy_source(c, &sb, &so) < 0 || copy_range(c, so.size, &start, &len) < 0)
 		return -1;
 	if (len > S3_MAX_PART)
@@ -306,7 +293,7 @@ struct part {
 };
 
 /* load_parts: every part of u by number (arena array); -1 on db error. */
-static ssize_t load_parts(struct aws_call *c, const struct upload *u, struct part **out)
+static ssize_t load_parts(struct aws_call *c, const struct s3_upload *u, struct part **out)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c->fb->db, "SELECT part_number, size, etag, cks, file, data_key "
@@ -364,7 +351,8 @@ static const char *strip_quotes(struct aws_call *c, const char *e)
 }
 
 /* drop_upload: deletes u's rows and schedules its part files' removal. */
-static int drop_upload(struct aws_call *c, const struct upload *u, const struct part *v, size_t nv)
+static int drop_upload(struct aws_call *c, const struct s3_upload *u, const struct part *v,
+		       size_t nv)
 {
 	sqlite3_stmt *st;
 	int rc = SQLITE_OK;
@@ -384,7 +372,7 @@ static int drop_upload(struct aws_call *c, const struct upload *u, const struct 
 
 /* assemble: streams the chosen parts into one new data file (or inline
  * bytes) of the object; its writer is returned finished in *w. */
-static int assemble(struct aws_call *c, const struct s3_bucket *b, const struct upload *u,
+static int assemble(struct aws_call *c, const struct s3_bucket *b, const struct s3_upload *u,
 		    const struct part **chosen, size_t n, uint64_t total, const unsigned char *key,
 		    struct s3_writer *w)
 {
@@ -421,7 +409,7 @@ static int assemble(struct aws_call *c, const struct s3_bucket *b, const struct 
 int s3_op_complete_multipart_upload(struct aws_call *c)
 {
 	struct s3_bucket b;
-	struct upload u;
+	struct s3_upload u;
 	struct part *v;
 	struct jv *list = jv_get(jv_get(c->in, "MultipartUpload"), "Parts");
 	size_t n = jv_len(list), nv;
@@ -435,7 +423,7 @@ int s3_op_complete_multipart_upload(struct aws_call *c)
 	int algo, prev = 0, rc, found;
 	ssize_t k;
 
-	if (s3_bucket_arg(c, &b) < 0 || upload_find(c, &b, &u) < 0)
+	if (s3_bucket_arg(c, &b) < 0 || s3_upload_find(c, &b, &u) < 0)
 		return -1;
 	if (n == 0)
 		return aws_fail(c, 400, "MalformedXML",
@@ -553,10 +541,10 @@ int s3_op_complete_multipart_upload(struct aws_call *c)
 int s3_op_abort_multipart_upload(struct aws_call *c)
 {
 	struct s3_bucket b;
-	struct upload u;
+	struct s3_upload u;
 	struct part *v;
 	ssize_t k;
-	if (s3_bucket_arg(c, &b) < 0 || upload_find(c, &b, &u) < 0 ||
+	if (s3_bucket_arg(c, &b) < 0 || s3_upload_find(c, &b, &u) < 0 ||
 	    (k = load_parts(c, &u, &v)) < 0)
 		return -1;
 	if (s3_tx_begin(c) < 0)
@@ -564,162 +552,5 @@ int s3_op_abort_multipart_upload(struct aws_call *c)
 	if (s3_tx_end(c, drop_upload(c, &u, v, (size_t)k)) < 0)
 		return -1;
 	aws_out(c);
-	return 0;
-}
-
-int s3_op_list_parts(struct aws_call *c)
-{
-	struct s3_bucket b;
-	struct upload u;
-	int64_t marker = jv_get_int(c->in, "PartNumberMarker", 0);
-	int64_t max = jv_get_int(c->in, "MaxParts", 1000);
-	struct jv *out, *parts = jv_array(c->a), *init;
-	sqlite3_stmt *st;
-	int64_t last = 0, n = 0;
-	int more = 0;
-
-	if (s3_bucket_arg(c, &b) < 0 || upload_find(c, &b, &u) < 0)
-		return -1;
-	if (max < 0 || max > 1000)
-		max = 1000;
-	st = db_stmt(c->fb->db, "SELECT part_number, size, etag, cks, mtime FROM s3_parts WHERE "
-				"upload = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3");
-	sqlite3_bind_int64(st, 1, u.id);
-	sqlite3_bind_int64(st, 2, marker);
-	sqlite3_bind_int64(st, 3, max + 1);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct jv *p;
-		if (n == max) {
-			more = 1;
-			break;
-		}
-		p = jv_object(c->a);
-		last = sqlite3_column_int64(st, 0);
-		jv_set_int(c->a, p, "PartNumber", last);
-		jv_set_int(c->a, p, "Size", sqlite3_column_int64(st, 1));
-		jv_set_str(c->a, p, "ETag", s3_quoted_etag(c, db_col_text(st, 2)));
-		jv_set_double(c->a, p, "LastModified",
-			      (double)sqlite3_column_int64(st, 4) / 1000.0);
-		if (u.cks_algo && sqlite3_column_type(st, 3) != SQLITE_NULL)
-			jv_set_str(c->a, p, s3_cks_member(s3_cks_from_name(str_c(u.cks_algo))),
-				   db_col_text(st, 3));
-		jv_push(c->a, parts, p);
-		n++;
-	}
-	sqlite3_reset(st);
-	out = aws_out(c);
-	jv_set_str(c->a, out, "Bucket", b.name);
-	jv_set_str(c->a, out, "Key", u.key);
-	jv_set_str(c->a, out, "UploadId", u.upload_id);
-	jv_set_int(c->a, out, "PartNumberMarker", marker);
-	if (more)
-		jv_set_int(c->a, out, "NextPartNumberMarker", last);
-	jv_set_int(c->a, out, "MaxParts", max);
-	jv_set_bool(c->a, out, "IsTruncated", more);
-	if (jv_len(parts))
-		jv_set(c->a, out, "Parts", parts);
-	init = s3_owner(c, u.owner);
-	jv_set(c->a, out, "Initiator", init);
-	jv_set(c->a, out, "Owner", s3_owner(c, b.account));
-	jv_set_str(c->a, out, "StorageClass", u.storage_class ? u.storage_class : "STANDARD");
-	if (u.cks_algo)
-		jv_set_str(c->a, out, "ChecksumAlgorithm", u.cks_algo);
-	return 0;
-}
-
-int s3_op_list_multipart_uploads(struct aws_call *c)
-{
-	struct s3_bucket b;
-	const char *prefix = jv_get_str(c->in, "Prefix") ? jv_get_str(c->in, "Prefix") : "";
-	const char *delim = jv_get_str(c->in, "Delimiter");
-	const char *kmark = jv_get_str(c->in, "KeyMarker") ? jv_get_str(c->in, "KeyMarker") : "";
-	const char *umark = jv_get_str(c->in, "UploadIdMarker");
-	int64_t max = jv_get_int(c->in, "MaxUploads", 1000);
-	struct jv *out, *ups = jv_array(c->a), *cps = jv_array(c->a);
-	const char *last_key = NULL, *last_uid = NULL, *last_cp = NULL;
-	size_t plen = strlen(prefix);
-	sqlite3_stmt *st;
-	int64_t n = 0;
-	int more = 0;
-
-	if (s3_bucket_arg(c, &b) < 0)
-		return -1;
-	if (max < 0 || max > 1000)
-		max = 1000;
-	/* uploads of one bucket are few: a key-ordered walk from the marker */
-	st = db_stmt(c->fb->db, "SELECT " UPLOAD_COLS " FROM s3_uploads WHERE bucket_id = ?1 AND "
-				"key >= ?2 ORDER BY key, id");
-	sqlite3_bind_int64(st, 1, b.id);
-	sqlite3_bind_text(st, 2, kmark, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct upload u;
-		struct jv *e;
-		upload_from_row(c, st, &u);
-		if (strncmp(u.key, prefix, plen) != 0)
-			continue;
-		if (*kmark && !strcmp(u.key, kmark)) {
-			/* with an upload-id marker, later uploads of the marker key follow */
-			if (!umark || strcmp(u.upload_id, umark) <= 0)
-				continue;
-		}
-		if (delim && *delim) {
-			const char *d = strstr(u.key + plen, delim);
-			if (d) {
-				const char *cp =
-				    arena_strndup(c->a, u.key, (size_t)(d - u.key) + strlen(delim));
-				if (last_cp && !strcmp(cp, last_cp))
-					continue;
-				if (n == max) {
-					more = 1;
-					break;
-				}
-				e = jv_object(c->a);
-				jv_set_str(c->a, e, "Prefix", cp);
-				jv_push(c->a, cps, e);
-				last_cp = cp;
-				last_key = cp;
-				last_uid = NULL;
-				n++;
-				continue;
-			}
-		}
-		if (n == max) {
-			more = 1;
-			break;
-		}
-		e = jv_object(c->a);
-		jv_set_str(c->a, e, "Key", u.key);
-		jv_set_str(c->a, e, "UploadId", u.upload_id);
-		jv_set_double(c->a, e, "Initiated", (double)u.initiated_ms / 1000.0);
-		jv_set_str(c->a, e, "StorageClass", u.storage_class ? u.storage_class : "STANDARD");
-		jv_set(c->a, e, "Owner", s3_owner(c, b.account));
-		jv_set(c->a, e, "Initiator", s3_owner(c, u.owner));
-		if (u.cks_algo)
-			jv_set_str(c->a, e, "ChecksumAlgorithm", u.cks_algo);
-		jv_push(c->a, ups, e);
-		last_key = u.key;
-		last_uid = u.upload_id;
-		n++;
-	}
-	sqlite3_reset(st);
-	out = aws_out(c);
-	jv_set_str(c->a, out, "Bucket", b.name);
-	jv_set_str(c->a, out, "KeyMarker", kmark);
-	jv_set_str(c->a, out, "UploadIdMarker", umark ? umark : "");
-	if (*prefix)
-		jv_set_str(c->a, out, "Prefix", prefix);
-	if (delim)
-		jv_set_str(c->a, out, "Delimiter", delim);
-	jv_set_int(c->a, out, "MaxUploads", max);
-	jv_set_bool(c->a, out, "IsTruncated", more);
-	if (more && last_key) {
-		jv_set_str(c->a, out, "NextKeyMarker", last_key);
-		if (last_uid)
-			jv_set_str(c->a, out, "NextUploadIdMarker", last_uid);
-	}
-	if (jv_len(ups))
-		jv_set(c->a, out, "Uploads", ups);
-	if (jv_len(cps))
-		jv_set(c->a, out, "CommonPrefixes", cps);
 	return 0;
 }

@@ -180,6 +180,7 @@ struct stream {
 	uint64_t pos, end;
 };
 
+/* stream_pull: http_pull_fn decrypting the next bytes of the range. */
 static ssize_t stream_pull(void *ctx, char *buf, size_t cap)
 {
 	struct stream *s = ctx;
@@ -190,6 +191,7 @@ static ssize_t stream_pull(void *ctx, char *buf, size_t cap)
 	return k > 0 ? k : -1;
 }
 
+/* stream_free: closes the reader and frees the context (pull_free). */
 static void stream_free(void *ctx)
 {
 	struct stream *s = ctx;

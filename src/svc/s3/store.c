@@ -618,10 +618,9 @@ int s3_copy(struct s3_reader *r, uint64_t off, uint64_t len, struct s3_writer *w
 				break;
 			left -= (uint64_t)k;
 		}
-		if (!left) {
-			w->n += len;
+		w->n += len - left;
+		if (!left)
 			return 0;
-		}
 		off = (uint64_t)in; /* fall back for the rest */
 		len = left;
 	}
