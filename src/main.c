@@ -21,6 +21,7 @@
 #include "svc/ecs/ecs.h"		 /* ecs: migrations, restore (arms its reconciler timer) */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -242,6 +243,10 @@ static int cmd_up(int argc, char **argv)
 	ecs_restore_all(&fb);
 	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, &fb);
 	loop_timer_add(l, 1000, tick_cb, &fb);
+	/* start-up (migrations, recovery) churned memory that serving never
+	 * needs again: hand SQLite's page cache and the freed heap back */
+	sqlite3_db_release_memory(db_sqlite(fb.db));
+	malloc_trim(0);
 	log_info("fogbank " FB_VERSION " ready host=%s port=%d data-dir=%s auth=%s startup_ms=%lld",
 		 fb.host, fb.port, fb.data_dir,
 		 fb.auth == FB_AUTH_ENFORCE ? "enforce"

@@ -72,6 +72,28 @@ static int valid_id(const char *s)
 	return i == S3_FILE_ID_LEN;
 }
 
+/* rename_into_obj: renames a committed file to its obj/<xx>/ path,
+ * creating the <xx> fan-out directory on first use (creating all 256 at
+ * start cost fogbank's first start ~60 ms). A crash between the mkdir and
+ * the rename is harmless: the file is still in tmp/ and recovery redoes
+ * both. 0 or -1 (errno set). */
+static int rename_into_obj(const char *from, const char *to)
+{
+	if (rename(from, to) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	char dir[1200];
+	const char *slash = strrchr(to, '/');
+	if (!slash || (size_t)(slash - to) >= sizeof(dir))
+		return -1;
+	memcpy(dir, to, (size_t)(slash - to));
+	dir[slash - to] = 0;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return rename(from, to);
+}
+
 /* mkdir_ok: mkdir that accepts an existing directory. */
 static int mkdir_ok(const char *p)
 {
@@ -117,7 +139,7 @@ static void recover(struct db *db)
 		if (valid_id(e->d_name) && referenced(db, e->d_name)) {
 			/* committed, but the rename into obj/ was lost */
 			s3_store_path(to, sizeof(to), e->d_name);
-			if (rename(from, to) == 0)
+			if (rename_into_obj(from, to) == 0)
 				moved++;
 		} else if (unlink(from) == 0) {
 			removed++;
@@ -146,13 +168,6 @@ int s3_store_open(struct fogbank *fb)
 	if (mkdir_ok(p) < 0) {
 		log_error("s3: cannot create %s: %s", p, strerror(errno));
 		return -1;
-	}
-	for (int i = 0; i < 256; i++) {
-		snprintf(p, sizeof(p), "%s/obj/%02x", st.root, i);
-		if (mkdir_ok(p) < 0) {
-			log_error("s3: cannot create %s: %s", p, strerror(errno));
-			return -1;
-		}
 	}
 	if (st.tmp_fd >= 0)
 		close(st.tmp_fd);
@@ -186,7 +201,7 @@ void s3_store_tx_done(int committed)
 		if (committed) {
 			s3_store_path(to, sizeof(to), st.fresh.v[i]);
 			/* no fsync: if the rename is lost, recovery redoes it */
-			if (rename(from, to) < 0)
+			if (rename_into_obj(from, to) < 0)
 				log_warn("s3: rename %s: %s", from, strerror(errno));
 		} else {
 			unlink(from);
