@@ -26,8 +26,8 @@ struct http_request {
 	const char *body_path;	    /* path of the spool file (same dir as the data dir) */
 	int *body_taken;	    /* set to 1 when the handler renamed body_path away */
 	uint64_t body_len;	    /* length of the body, in memory or spooled */
-	unsigned char body_md5[16]; /* MD5 of the body (always computed when spooled;
-					  computed on demand by http_request_md5 otherwise) */
+	unsigned char body_md5[16]; /* MD5 of a spooled body (computed on the way in);
+				       in-memory bodies are hashed by whoever needs it */
 	char body_sha256[65];	    /* hex SHA-256 of a spooled body, "" when not computed
 					  (x-amz-content-sha256 is UNSIGNED-PAYLOAD/STREAMING-*) */
 	int64_t recv_ms;	    /* when the head arrived */
@@ -54,7 +54,4 @@ struct http_response {
 
 /* http_response_header: appends one "name: value\r\n" line. */
 void http_response_header(struct http_response *r, const char *name, const char *value);
-/* http_request_sha256: hex SHA-256 of the body (computes it for in-memory
- * bodies on first use; spooled bodies already have it). */
-const char *http_request_sha256(struct http_request *req);
 #endif

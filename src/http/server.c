@@ -86,18 +86,6 @@ void http_response_header(struct http_response *r, const char *name, const char 
 	buf_append(&r->headers, "\r\n", 2);
 }
 
-const char *http_request_sha256(struct http_request *req)
-{
-	if (!req->body_sha256[0] && req->body_fd < 0) {
-		unsigned char md[32];
-		unsigned int n = 0;
-		EVP_Digest(req->body.p ? req->body.p : "", req->body.n, md, &n, EVP_sha256(), NULL);
-		for (int i = 0; i < 32; i++)
-			snprintf(req->body_sha256 + 2 * i, 3, "%02x", md[i]);
-	}
-	return req->body_sha256;
-}
-
 static const char *status_text(int s)
 {
 	switch (s) {
