@@ -458,8 +458,12 @@ static int start_request(struct http_conn *c)
 	c->head_base = c->in.p;
 	if (!c->chunked && c->clen > HTTP_SPOOL_THRESHOLD && spool_open(c) < 0)
 		return simple_error(c, 500, "cannot store request body"), -1;
-	/* the client waits for 100 Continue before sending the body */
-	if (ex && (c->chunked || c->clen) && c->in.n == (size_t)hl && !c->sent_continue) {
+	/* The client waits for 100 Continue before sending the body. It is
+	 * sent even for an empty body or one that already arrived: botocore,
+	 * seeing a final status where it expected 100, keeps that status line
+	 * for the connection and misreads the next 100-continue exchange on
+	 * it (a hang until its read timeout). RFC 9110 lets us send it. */
+	if (ex && !c->sent_continue) {
 		buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
 		c->sent_continue = 1;
 	}
