@@ -27,7 +27,7 @@ PIE := -fno-pie
 LDPIE := -no-pie -Wl,-z,nodynamic-undefined-weak
 CFLAGS ?=
 CFLAGS += $(CFLAGS_BASE) $(OPT) $(PIE)
-LDLIBS := -lsqlite3 -lssl -lcrypto -lm
+LDLIBS := -lsqlite3 -lssl -lcrypto -lz -lm
 
 SRC := $(shell find src -name '*.c' | sort)
 LIB_SRC := $(filter-out src/main.c,$(SRC))

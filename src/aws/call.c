@@ -46,3 +46,12 @@ struct jv *aws_out(struct aws_call *c)
 		c->out = jv_object(c->a);
 	return c->out;
 }
+
+/* aws_stream: see call.h. */
+void aws_stream(struct aws_call *c, void (*open)(void *ctx, struct http_stream *st),
+		void (*closed)(void *ctx), void *ctx)
+{
+	c->stream_open = open;
+	c->stream_closed = closed;
+	c->stream_ctx = ctx;
+}

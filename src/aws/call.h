@@ -13,6 +13,7 @@
 
 struct fogbank;
 struct http_request;
+struct http_stream;
 
 /* Who signed the request. Strings live in the call's arena. */
 struct identity {
@@ -42,6 +43,12 @@ struct aws_call {
 	const char *err_code;
 	const char *err_msg;
 	int err_fault; /* 1: Receiver/server fault, 0: Sender */
+	/* An event-stream response (set with aws_stream): the head goes out
+	 * with status 200, then the producer pushes messages (eventstream.h)
+	 * through the http_stream it is handed. */
+	void (*stream_open)(void *ctx, struct http_stream *st);
+	void (*stream_closed)(void *ctx);
+	void *stream_ctx;
 };
 
 /* aws_fail: records an error (HTTP status, AWS code, formatted message) on
@@ -51,4 +58,12 @@ int aws_fail(struct aws_call *c, int status, const char *code, const char *fmt, 
 
 /* aws_out: the output object, created on first use. */
 struct jv *aws_out(struct aws_call *c);
+
+/* aws_stream: answers the call with an event stream instead of c->out.
+ * Once the head is queued, open(ctx, st) hands the producer its stream;
+ * if the response is never streamed (an error after this call, or the
+ * client leaves first), closed(ctx) is called instead. Exactly one of
+ * the two runs, so ctx can be freed there. */
+void aws_stream(struct aws_call *c, void (*open)(void *ctx, struct http_stream *st),
+		void (*closed)(void *ctx), void *ctx);
 #endif

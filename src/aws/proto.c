@@ -158,6 +158,10 @@ int proto_decode(struct aws_call *c, int wire, const struct http_request *req)
 /* proto_encode: see proto.h. */
 void proto_encode(struct aws_call *c, int wire, struct http_response *resp)
 {
+	if ((c->err_code || !c->op || wire != PW_JSON) && c->stream_open) {
+		c->stream_closed(c->stream_ctx); /* never streamed (only JSON streams here) */
+		c->stream_open = NULL;
+	}
 	if (c->err_code || !c->op) {
 		const char *code = c->err_code ? c->err_code : "InternalFailure";
 		proto_error(resp, wire, c->svc, c->err_status ? c->err_status : 500, code,

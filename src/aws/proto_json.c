@@ -6,6 +6,7 @@
  * Jackson reader words them. */
 #include "core/compat.h"
 #include "aws/proto_int.h"
+#include "aws/eventstream.h"
 #include "aws/fmt.h"
 #include "aws/json.h"
 #include <math.h>
@@ -403,6 +404,20 @@ void proto_json_encode(struct aws_call *c, int wire, struct http_response *resp)
 	if (c->request_id)
 		http_response_header(resp, "x-amzn-RequestId", c->request_id);
 	buf_clear(&resp->body);
+	if (c->stream_open) {
+		resp->content_type = "application/vnd.amazon.eventstream";
+		resp->stream_open = c->stream_open;
+		resp->stream_closed = c->stream_closed;
+		resp->stream_ctx = c->stream_ctx;
+		c->stream_open = NULL; /* the server owns it now */
+		/* JSON protocols open the stream with the output's other members
+		 * (none here) as an "initial-response" event, which SDKs wait for */
+		struct es_header h[] = {{":message-type", "event"},
+					{":event-type", "initial-response"},
+					{":content-type", "application/json"}};
+		eventstream_append(&resp->body, h, 3, "{}", 2);
+		return;
+	}
 	if (c->op->output < 0 || !c->out ||
 	    proto_json_write(c, &resp->body, (uint32_t)c->op->output, c->out, 0) < 0) {
 		buf_clear(&resp->body);

@@ -33,6 +33,14 @@ struct http_request {
 	int64_t recv_ms;	    /* when the head arrived */
 };
 
+/* A response pushed in chunks for as long as its producer likes (AWS
+ * event streams, e.g. CloudWatch Logs StartLiveTail). The producer gets
+ * the stream from stream_open once the head is queued and then calls
+ * http_stream_write / http_stream_end (server.h); if the client goes away
+ * first, stream_closed(ctx) is called and the stream is gone. */
+struct http_stream;
+typedef void http_stream_open_fn(void *ctx, struct http_stream *st);
+
 /* Pull callback for streamed response bodies: fills up to cap bytes of buf
  * and returns how many (> 0), or -1 on error (the connection is closed,
  * since the status line is already sent). Called from the loop. */
@@ -50,6 +58,12 @@ struct http_response {
 	void *pull_ctx;
 	uint64_t pull_len;
 	void (*pull_free)(void *ctx); /* called once when done or aborted */
+	/* non-NULL: a chunked body pushed later (see struct http_stream),
+	 * body (if any) being its first chunk; exactly one of stream_open /
+	 * stream_closed is called */
+	http_stream_open_fn *stream_open;
+	void (*stream_closed)(void *ctx);
+	void *stream_ctx;
 };
 
 /* http_response_header: appends one "name: value\r\n" line. */

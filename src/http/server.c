@@ -31,6 +31,14 @@
 #define HTTP_OUT_HIGH_WATER (4u << 20) /* stop reading while this much is unsent */
 #define HTTP_PULL_CHUNK 65536
 
+/* A streamed response in progress; lives inside its connection. */
+struct http_stream {
+	struct http_conn *c;
+	void (*closed)(void *ctx);
+	void *ctx;
+	int active;
+};
+
 struct http_conn {
 	struct http_server *srv;
 	int fd;
@@ -60,8 +68,9 @@ struct http_conn {
 	void *pull_ctx;
 	uint64_t pull_left;
 	void (*pull_free)(void *ctx);
-	int closing;	 /* close once out is flushed */
-	int64_t last_ms; /* last activity (monotonic) */
+	struct http_stream stream; /* a pushed chunked response, when active */
+	int closing;		   /* close once out is flushed */
+	int64_t last_ms;	   /* last activity (monotonic) */
 	struct http_conn *prev, *next;
 };
 
@@ -198,6 +207,10 @@ static void conn_close(struct http_conn *c)
 		c->next->prev = c->prev;
 	spool_drop(c, 0);
 	send_drop(c);
+	if (c->stream.active) { /* the producer forgets the stream now */
+		c->stream.active = 0;
+		c->stream.closed(c->stream.ctx);
+	}
 	EVP_MD_CTX_free(c->md5);
 	EVP_MD_CTX_free(c->sha);
 	buf_release(&c->in);
@@ -208,7 +221,23 @@ static void conn_close(struct http_conn *c)
 
 static int sending_body(const struct http_conn *c)
 {
-	return c->send_left > 0 || c->pull_left > 0;
+	return c->send_left > 0 || c->pull_left > 0 || c->stream.active;
+}
+
+/* conn_rearm: watches for what c can use now: writability while output
+ * is pending, readability unless too much is unsent or a body is being
+ * sent. A streamed response keeps reading (so a client that goes away is
+ * noticed at once) until a head's worth of pipelined bytes is waiting. */
+static void conn_rearm(struct http_conn *c)
+{
+	unsigned want = 0;
+	int busy = c->out.n - c->out_off >= HTTP_OUT_HIGH_WATER || c->send_left || c->pull_left ||
+		   (c->stream.active && c->in.n > c->srv->cfg.head_max);
+	if (!busy && !c->closing)
+		want |= LOOP_READ;
+	if (c->out_off < c->out.n || c->send_left || c->pull_left)
+		want |= LOOP_WRITE;
+	loop_watch(c->srv->loop, c->fd, want, conn_io_cb, c);
 }
 
 /* conn_flush: writes pending output, then any file or pull body. Returns
@@ -274,14 +303,34 @@ static int conn_flush(struct http_conn *c)
 		}
 		break;
 	}
-	unsigned want = 0;
-	int busy = c->out.n - c->out_off >= HTTP_OUT_HIGH_WATER || sending_body(c);
-	if (!busy && !c->closing)
-		want |= LOOP_READ;
-	if (c->out_off < c->out.n || sending_body(c))
-		want |= LOOP_WRITE;
-	loop_watch(c->srv->loop, c->fd, want, conn_io_cb, c);
+	conn_rearm(c);
 	return 0;
+}
+
+int http_stream_write(struct http_stream *st, const void *p, size_t n)
+{
+	struct http_conn *c = st->c;
+	if (!st->active || !n)
+		return -1;
+	if (c->out.n - c->out_off > HTTP_STREAM_BACKLOG)
+		return -1;
+	char line[24];
+	int k = snprintf(line, sizeof(line), "%zx\r\n", n);
+	buf_append(&c->out, line, (size_t)k);
+	buf_append(&c->out, p, n);
+	buf_append(&c->out, "\r\n", 2);
+	conn_rearm(c); /* sent when the loop sees the socket writable */
+	return 0;
+}
+
+void http_stream_end(struct http_stream *st)
+{
+	struct http_conn *c = st->c;
+	if (!st->active)
+		return;
+	st->active = 0;
+	buf_puts(&c->out, "0\r\n\r\n");
+	conn_rearm(c);
 }
 
 /* emit: appends the status line and headers (and an in-memory body) of r
@@ -300,8 +349,13 @@ static void emit(struct http_conn *c, struct http_response *r, int head_only)
 		buf_append(&c->out, "\r\n", 2);
 	}
 	buf_append(&c->out, r->headers.p ? r->headers.p : "", r->headers.n);
-	n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n", (unsigned long long)len);
-	buf_append(&c->out, line, (size_t)n);
+	if (r->stream_open) {
+		buf_puts(&c->out, "Transfer-Encoding: chunked\r\n");
+	} else {
+		n = snprintf(line, sizeof(line), "Content-Length: %llu\r\n",
+			     (unsigned long long)len);
+		buf_append(&c->out, line, (size_t)n);
+	}
 	if (c->closing)
 		buf_puts(&c->out, "Connection: close\r\n");
 	buf_append(&c->out, "\r\n", 2);
@@ -320,7 +374,13 @@ static void emit(struct http_conn *c, struct http_response *r, int head_only)
 		r->pull = NULL;
 		if (!c->pull_left)
 			send_drop(c);
-	} else if (!head_only) {
+	} else if (r->stream_open && r->body.n && !head_only) {
+		char sz[24]; /* a streamed response's first chunk */
+		n = snprintf(sz, sizeof(sz), "%zx\r\n", r->body.n);
+		buf_append(&c->out, sz, (size_t)n);
+		buf_append(&c->out, r->body.p, r->body.n);
+		buf_append(&c->out, "\r\n", 2);
+	} else if (!head_only && !r->stream_open) {
 		buf_append(&c->out, r->body.p ? r->body.p : "", r->body.n);
 	}
 }
@@ -333,6 +393,7 @@ static void simple_error(struct http_conn *c, int status, const char *msg)
 	r->content_type = "text/plain";
 	r->body_fd = -1;
 	r->pull = NULL;
+	r->stream_open = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
 	buf_puts(&r->body, msg);
@@ -581,10 +642,23 @@ static void finish_request(struct http_conn *c)
 	r->content_type = NULL;
 	r->body_fd = -1;
 	r->pull = NULL;
+	r->stream_open = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
 	s->cfg.handler(s->cfg.ctx, &req, r);
-	emit(c, r, str_eq_c(req.h.method, "HEAD"));
+	int head_only = str_eq_c(req.h.method, "HEAD");
+	emit(c, r, head_only);
+	if (r->stream_open) {
+		http_stream_open_fn *open = r->stream_open;
+		r->stream_open = NULL;
+		if (head_only) {
+			buf_puts(&c->out, "0\r\n\r\n");
+			r->stream_closed(r->stream_ctx);
+		} else {
+			c->stream = (struct http_stream){c, r->stream_closed, r->stream_ctx, 1};
+			open(r->stream_ctx, &c->stream);
+		}
+	}
 	if (req.body_fd >= 0)
 		close(req.body_fd);
 	spool_drop(c, taken);

@@ -27,6 +27,17 @@ struct http_server_config {
 struct http_server *http_server_start(struct loop *l, const struct http_server_config *cfg);
 /* http_server_port: the bound port (useful with port 0). */
 int http_server_port(const struct http_server *s);
+/* http_stream_write: queues p[0..n) as one chunk of a streamed response
+ * (n > 0); it is sent from the loop. Returns 0, or -1 without queuing
+ * when the client has fallen more than HTTP_STREAM_BACKLOG bytes behind
+ * (the producer decides what to drop). Loop thread only. */
+int http_stream_write(struct http_stream *st, const void *p, size_t n);
+/* http_stream_end: queues the last chunk; the connection then goes on
+ * with the next request. st is invalid afterwards, and stream_closed is
+ * not called. */
+void http_stream_end(struct http_stream *st);
+#define HTTP_STREAM_BACKLOG (4u << 20)
+
 /* http_server_stop: closes the listener and every connection. */
 void http_server_stop(struct http_server *s);
 #endif

@@ -153,6 +153,9 @@ int logs_op_put_log_events(struct aws_call *c)
 	}
 	if (logs_tx_end(c, ok) < 0)
 		return -1;
+	if (b.keep_to > b.keep_from)
+		logs_tail_offer(g.id, jv_get_str(c->in, "logStreamName"), b.ts + b.keep_from,
+				b.msgs + b.keep_from, b.keep_to - b.keep_from, c->now_ms);
 	struct jv *out = aws_out(c);
 	jv_set_str(c->a, out, "nextSequenceToken", logs_seq_token(c->a, s.seq));
 	if (b.too_old_end || b.expired_end || b.too_new_start < b.n) {
@@ -207,13 +210,13 @@ int logs_put_internal(struct fogbank *fb, const char *account, const char *regio
 		      const char *group, const char *stream, int create_group, const int64_t *ts,
 		      const struct str *msgs, size_t n)
 {
-	int64_t gid, sid;
+	int64_t gid, sid, now = fb_wall_ms();
 	int own = sqlite3_get_autocommit(db_sqlite(fb->db));
 	if (own && db_begin(fb->db) != SQLITE_OK)
 		return -1;
 	int rc = ensure(fb, account, region, group, stream, create_group, &gid, &sid) < 0
 		     ? SQLITE_ERROR
-		     : logs_append(fb->db, gid, sid, ts, msgs, n, fb_wall_ms());
+		     : logs_append(fb->db, gid, sid, ts, msgs, n, now);
 	if (own && rc == SQLITE_DONE && db_commit(fb->db) != SQLITE_OK)
 		rc = SQLITE_ERROR;
 	if (rc != SQLITE_DONE) {
@@ -222,5 +225,8 @@ int logs_put_internal(struct fogbank *fb, const char *account, const char *regio
 		log_warn("logs: cannot append %zu event(s) to %s/%s", n, group, stream);
 		return -1;
 	}
+	/* a caller's open transaction may still roll back; the awslogs
+	 * driver's appends are its own (own == 1) */
+	logs_tail_offer(gid, stream, ts, msgs, n, now);
 	return 0;
 }

@@ -107,4 +107,12 @@ int logs_tags_check(struct aws_call *c, const struct jv *tags);
  * transaction of its own. */
 int logs_tags_put(struct aws_call *c, int64_t group_id, const struct jv *tags,
 		  const char *too_many_code);
+/* --- livetail.c --- */
+
+/* logs_tail_offer: hands n events just committed to stream <stream> of
+ * group group_id to the open Live Tail sessions that want them (copied;
+ * nothing is kept when no session is open). Loop thread only. */
+void logs_tail_offer(int64_t group_id, const char *stream, const int64_t *ts,
+		     const struct str *msgs, size_t n, int64_t ingested);
+
 #endif
