@@ -118,6 +118,7 @@ static void purge_cb(struct loop *l, void *arg)
 	logs_retention_sweep(fb, now);
 	ecr_lifecycle_sweep(fb, now);
 	registry_gc(fb, now);
+	iam_usage_flush(fb);
 	loop_timer_add(l, FB_PURGE_INTERVAL_MS, purge_cb, fb);
 }
 
@@ -260,6 +261,7 @@ static int cmd_up(int argc, char **argv)
 	elasticache_shutdown(); /* after the servers are gone: frees the runtime */
 	loop_free(l);
 	sigv4_key_cache_free(fb.sigcache);
+	iam_usage_flush(&fb);
 	db_close(fb.db);
 	kms_keyring_close(fb.kms);
 	log_info("fogbank stopped");

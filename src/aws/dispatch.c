@@ -267,6 +267,7 @@ static int authenticate(struct aws_call *c, int wire, const struct http_request 
 	}
 	if (rc == 0) {
 		c->account = c->who.account;
+		iam_key_used(fb, auth.access_key, auth.service, auth.region, c->now_ms);
 		return 0;
 	}
 	if (c->op && (c->op->flags & OPF_AUTH_NONE) && rc == SIGV4_ERR_NO_AUTH)

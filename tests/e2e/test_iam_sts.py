@@ -4,6 +4,7 @@ against one fogbank, with the real aws CLI v2 and boto3.
 
 Identity checks go through the CLI (what users type); error paths mostly
 through boto3, which is faster and exposes the error code directly."""
+import datetime
 import json
 import os
 import sys
@@ -374,6 +375,33 @@ def test_get_session_token(fb):
 
 
 # -- durability ----------------------------------------------------------
+def test_access_key_last_used(fb):
+    akid, secret = new_user_with_key(fb, "ivy")
+    lu = iam(fb).get_access_key_last_used(AccessKeyId=akid)
+    assert lu["UserName"] == "ivy"
+    assert lu["AccessKeyLastUsed"] == {"ServiceName": "N/A", "Region": "N/A"}, lu
+    t0 = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    sts(fb, access_key=akid, secret=secret).get_caller_identity()
+    lu = iam(fb).get_access_key_last_used(AccessKeyId=akid)["AccessKeyLastUsed"]
+    assert lu["ServiceName"] == "sts" and lu["Region"] == "us-east-1", lu
+    assert lu["LastUsedDate"] >= t0, lu
+    fb.client("secretsmanager", access_key=akid, secret=secret,
+              region="eu-west-1").list_secrets()
+    lu = iam(fb).get_access_key_last_used(AccessKeyId=akid)["AccessKeyLastUsed"]
+    assert (lu["ServiceName"], lu["Region"]) == ("secretsmanager", "eu-west-1"), lu
+    # a signature that does not verify is not a use
+    expect_error("SignatureDoesNotMatch", fb.aws, "sts", "get-caller-identity",
+                 access_key=akid, secret="test", region="ap-south-1")
+    lu = iam(fb).get_access_key_last_used(AccessKeyId=akid)["AccessKeyLastUsed"]
+    assert lu["Region"] == "eu-west-1", lu
+    fb.restart()  # written to the store at the latest on shutdown
+    lu = iam(fb).get_access_key_last_used(AccessKeyId=akid)["AccessKeyLastUsed"]
+    assert (lu["ServiceName"], lu["Region"]) == ("secretsmanager", "eu-west-1"), lu
+    assert lu["LastUsedDate"] >= t0, lu
+    expect_error("NoSuchEntity", iam(fb).get_access_key_last_used,
+                 AccessKeyId="AKIA" + "Z" * 16)
+
+
 def test_kill9_keeps_keys_and_sessions(fb):
     akid, secret = new_user_with_key(fb, "henry")
     iam(fb).create_role(RoleName="survivor", AssumeRolePolicyDocument=TRUST)

@@ -6,6 +6,7 @@
  * (secret.c) before it reaches the database and is shown only once, in
  * CreateAccessKey's answer. Identity lookups live in resolve.c. */
 #include "svc/iam/iam.h"
+#include "svc/iam/keys.h"
 #include "aws/gen/iam_ops.h"
 #include "fb.h"
 #include "store/db.h"
@@ -188,30 +189,43 @@ int iam_op_delete_access_key(struct aws_call *c)
 	return iam_commit(c);
 }
 
-/* iam_op_get_access_key_last_used: GetAccessKeyLastUsed. Use is not
- * tracked (it would put a write on every request), so the answer is AWS's
- * never-used form. Returns 0 or -1. */
+/* iam_op_get_access_key_last_used: GetAccessKeyLastUsed: the newest use
+ * recorded in memory, else the stored one, else AWS's never-used form
+ * (ServiceName and Region "N/A", no LastUsedDate). Returns 0 or -1. */
 int iam_op_get_access_key_last_used(struct aws_call *c)
 {
 	const char *akid = jv_get_str(c->in, "AccessKeyId");
 	if (!akid)
 		return aws_fail(c, 400, "ValidationError", "AccessKeyId is required");
-	sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT user_name FROM iam_access_keys "
+	sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT user_name, last_used_ms, last_service, "
+					      "last_region FROM iam_access_keys "
 					      "WHERE akid = ?1 AND account = ?2");
 	sqlite3_bind_text(st, 1, akid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, iam_account(c), -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
-	const char *user = rc == SQLITE_ROW ? arena_strdup(c->a, db_col_text(st, 0)) : NULL;
+	const char *user = NULL, *service = "N/A", *region = "N/A";
+	int64_t ms = 0;
+	if (rc == SQLITE_ROW) {
+		user = arena_strdup(c->a, db_col_text(st, 0));
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+			ms = sqlite3_column_int64(st, 1);
+			service = arena_strdup(c->a, db_col_text(st, 2));
+			region = arena_strdup(c->a, db_col_text(st, 3));
+		}
+	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return no_such_key(c, akid);
 	if (rc != SQLITE_ROW)
 		return aws_fail(c, 500, "ServiceFailure", "GetAccessKeyLastUsed failed");
+	iam_key_last_used(akid, &ms, &service, &region);
 	struct jv *out = aws_out(c), *lu = jv_object(c->a);
 	if (*user)
 		jv_set_str(c->a, out, "UserName", user);
-	jv_set_str(c->a, lu, "ServiceName", "N/A");
-	jv_set_str(c->a, lu, "Region", "N/A");
+	if (ms) /* a timestamp member: the serializer writes it as ISO 8601 */
+		jv_set_double(c->a, lu, "LastUsedDate", (double)ms / 1000.0);
+	jv_set_str(c->a, lu, "ServiceName", service);
+	jv_set_str(c->a, lu, "Region", region);
 	jv_set(c->a, out, "AccessKeyLastUsed", lu);
 	return 0;
 }

@@ -42,6 +42,20 @@ int iam_resolve_key(struct fogbank *fb, struct arena *a, struct str akid, struct
  * only needed before freeing the process or in tests. */
 void iam_cache_reset(void);
 
+/* iam_key_used: records that access key akid just signed a request to
+ * <service> in <region> (long-term AKIA keys only; others are ignored).
+ * Memory only until iam_usage_flush. Loop thread. */
+void iam_key_used(struct fogbank *fb, struct str akid, struct str service, struct str region,
+		  int64_t now_ms);
+/* iam_usage_flush: writes the recorded uses to the store, in one
+ * transaction (skipped while another one is open). For the daemon's
+ * timer and shutdown. */
+void iam_usage_flush(struct fogbank *fb);
+/* iam_key_last_used: the use of akid recorded since the last flush into
+ * the out parameters (static strings, valid until the next use); 1, or 0
+ * when there is none in memory (the store has the rest). */
+int iam_key_last_used(const char *akid, int64_t *ms, const char **service, const char **region);
+
 /* IAM and STS tables (users, roles, tags, access keys, STS sessions), for
  * db_open; ended by {NULL}. */
 extern const struct db_migration iam_migrations[];

@@ -56,5 +56,10 @@ const struct db_migration iam_migrations[] = {
      " role_arn TEXT,"
      " source_arn TEXT NOT NULL) WITHOUT ROWID;"
      "CREATE INDEX sts_sessions_expiry ON sts_sessions(expires_ms);"},
+    /* GetAccessKeyLastUsed (written by usage.c, a few seconds behind) */
+    {"iam", 2,
+     "ALTER TABLE iam_access_keys ADD COLUMN last_used_ms INTEGER;"
+     "ALTER TABLE iam_access_keys ADD COLUMN last_service TEXT;"
+     "ALTER TABLE iam_access_keys ADD COLUMN last_region TEXT;"},
     {NULL},
 };
