@@ -360,6 +360,15 @@ def apply_overlay(service, model):
             if name in model[kind]:
                 raise GenError("%s overlay redefines %s %s" % (service, kind[:-1], name))
             model[kind][name] = body
+    # members newer than the model, added to its existing structures
+    for shape, members in overlay.get("members", {}).items():
+        target = model["shapes"].get(shape)
+        if not target or target.get("type") != "structure":
+            raise GenError("%s overlay adds members to unknown structure %s" % (service, shape))
+        for name, body in members.items():
+            if name in target["members"]:
+                raise GenError("%s overlay redefines member %s.%s" % (service, shape, name))
+            target["members"][name] = body
 
 
 def load_model(botocore_dir, service):

@@ -10,6 +10,7 @@
 #include "core/loop.h"
 #include "fb.h"
 #include "registry/registry.h"
+#include "svc/ecs/ecs.h"
 #include "svc/iam/keys.h"
 #include "tls/ca.h"
 #include <errno.h>
@@ -298,6 +299,12 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 	}
 	if (str_eq_c(req->h.path, "/_fogbank/ca.pem")) {
 		ca_pem(fb, resp);
+		return;
+	}
+	/* ECS task-role credentials (the agent's /v2/credentials/<id>): before
+	 * the registry, which would otherwise claim the /v2/ prefix */
+	if (ecs_creds_match(req)) {
+		ecs_creds_handle(fb, req, resp);
 		return;
 	}
 	if (registry_match(req)) {

@@ -14,7 +14,9 @@
  * `unshare --root --wd` (chroot + chdir, no new namespaces), otherwise the
  * entrypoint binary of the rootfs is executed directly with cwd inside the
  * rootfs (the documented unprivileged fallback: absolute symlinks and
- * absolute paths then resolve on the host). */
+ * absolute paths then resolve on the host). A `user` is applied after the
+ * chroot (`unshare --setgid --setuid`, supplementary groups cleared); an
+ * unprivileged fogbank cannot change ids and runs processes as itself. */
 #ifndef FB_RUNTIME_H
 #define FB_RUNTIME_H
 #include "core/compat.h"
@@ -53,9 +55,31 @@ struct rt_proc {
 	char *const *envp;	 /* the whole environment */
 	const char *cwd;	 /* inside the image; NULL: "/" */
 	int64_t stop_timeout_ms; /* SIGTERM, then SIGKILL after this */
+	int set_ids;		 /* run as uid/gid (honoured only as root) */
+	uid_t uid;
+	gid_t gid;
 };
 /* rt_spawn: starts p as a supervised child (see core/child.h). Returns it,
  * or NULL with *err set to a malloc'd message (caller frees). */
 struct child *rt_spawn(struct fogbank *fb, const struct rt_proc *p, child_exit_cb *on_exit,
 		       child_line_cb *on_line, void *arg, char **err);
+
+/* A resolved `user`: ids, and the passwd home (arena, NULL when none). */
+struct rt_user {
+	uid_t uid;
+	gid_t gid;
+	const char *home;
+};
+/* rt_user_parse: resolves spec ("name", "uid", "name:group", "uid:gid",
+ * "name:gid", "uid:group") against the texts of an /etc/passwd and
+ * /etc/group ("" when absent), as Docker does: a numeric uid missing from
+ * passwd runs with gid 0; a name that is missing is an error. Returns 0,
+ * or -1 with *err (arena) set to Docker's wording. Pure. */
+int rt_user_parse(struct arena *a, const char *passwd, const char *group, const char *spec,
+		  struct rt_user *u, const char **err);
+/* rt_user_resolve: rt_user_parse against <rootfs>/etc/passwd and
+ * <rootfs>/etc/group (the image's, never the host's; symlinks are not
+ * followed). Same returns; strings in a. */
+int rt_user_resolve(struct arena *a, const char *rootfs, const char *spec, struct rt_user *u,
+		    const char **err);
 #endif

@@ -1,8 +1,8 @@
 /* spawn.c - starting a task's process in its rootfs: the entrypoint is
  * looked up in the image's PATH, then run through `unshare --root --wd`
  * as root (a chroot, no new namespaces: the host network is shared and
- * tasks bind their own loopback address), or directly from the rootfs
- * when fogbank is not root. */
+ * tasks bind their own loopback address; a `user` becomes --setgid and
+ * --setuid), or directly from the rootfs when fogbank is not root. */
 #include "core/compat.h"
 #include "core/arena.h"
 #include "fb.h"
@@ -58,7 +58,7 @@ struct child *rt_spawn(struct fogbank *fb, const struct rt_proc *p, child_exit_c
 	size_t n = 0;
 	while (p->argv[n])
 		n++;
-	char **argv = arena_zalloc(a, (n + 6) * sizeof(char *));
+	char **argv = arena_zalloc(a, (n + 8) * sizeof(char *));
 	size_t k = 0;
 	struct child_spec spec = {.name = p->name,
 				  .envp = p->envp,
@@ -68,6 +68,12 @@ struct child *rt_spawn(struct fogbank *fb, const struct rt_proc *p, child_exit_c
 		argv[k++] = RT_UNSHARE;
 		argv[k++] = arena_sprintf(a, "--root=%s", p->rootfs);
 		argv[k++] = arena_sprintf(a, "--wd=%s", cwd);
+		/* ids change after the chroot: an unprivileged uid could not
+		 * chroot itself */
+		if (p->set_ids) {
+			argv[k++] = arena_sprintf(a, "--setgid=%u", (unsigned)p->gid);
+			argv[k++] = arena_sprintf(a, "--setuid=%u", (unsigned)p->uid);
+		}
 		argv[k++] = "--";
 		argv[k++] = (char *)exe;
 	} else {

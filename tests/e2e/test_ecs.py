@@ -188,8 +188,9 @@ def test_service_deploy_and_restart(fb):
     ips = [task_ip(t) for t in run]
     assert ips[0] != ips[1] and all(wait(lambda ip=ip: http_get(ip)) for ip in ips)
     old = {t["taskArn"] for t in run}
+    # the new deployment exists when UpdateService answers, so "one
+    # deployment" below can only be the new one, done
     ecs.update_service(cluster="main", service="websvc", forceNewDeployment=True)
-    time.sleep(0.6)
     stable(fb, "websvc")
     s, run = running_of(fb, "websvc")
     assert len(run) == 2 and not old & {t["taskArn"] for t in run}

@@ -7,6 +7,8 @@
 #include "store/db.h"
 
 struct fogbank;
+struct http_request;
+struct http_response;
 
 /* Schema steps of the ecs component ({NULL}-terminated), for db_open. */
 extern const struct db_migration ecs_migrations[];
@@ -23,4 +25,15 @@ void ecs_restore_all(struct fogbank *fb);
  * armed by ecs_restore_all calls it, so calling it from elsewhere is fine
  * but not needed. Loop thread. */
 void ecs_tick(struct fogbank *fb, int64_t now_ms);
+
+/* ecs_creds_match: 1 when req is a task fetching its role credentials
+ * (GET /v2/credentials/<id>, the ECS agent's path; checked before the
+ * registry, whose /v2/<name>/... paths always have more segments). */
+int ecs_creds_match(const struct http_request *req);
+/* ecs_creds_handle: answers it: the task's current credentials in the
+ * agent's format, or the agent's 400 error for an unknown id (a task that
+ * ended). No SigV4: the unguessable id is the secret, as with the agent.
+ * Loop thread. */
+void ecs_creds_handle(struct fogbank *fb, const struct http_request *req,
+		      struct http_response *resp);
 #endif

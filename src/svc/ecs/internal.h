@@ -95,8 +95,11 @@ struct jv *ecs_task_out(struct fogbank *fb, struct arena *a, const char *arn);
 /* --- run.c: live tasks --- */
 
 /* ecs_task_launch: starts the committed task arn: resolves and unpacks
- * images (PENDING), resolves secrets, spawns containers (RUNNING). Failures
- * stop the task with TaskFailedToStart. Asynchronous; loop thread. */
+ * images (PENDING), mints task-role credentials, resolves secrets and
+ * environmentFiles, spawns containers in dependsOn order (RUNNING once
+ * none waits), runs their health checks (run.c and live.h). Failures stop
+ * the task with TaskFailedToStart. Asynchronous; loop thread; never inside
+ * an open transaction (credentials are minted in one of STS's own). */
 void ecs_task_launch(struct fogbank *fb, const char *arn);
 /* ecs_task_stop: asks task arn to stop (desired STOPPED) with stop_code and
  * reason; its containers get SIGTERM, then SIGKILL after stopTimeout. A

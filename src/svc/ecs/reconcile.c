@@ -17,6 +17,10 @@
 #define TICK_MS 500
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_MAX_MS 30000
+#define HEALTH_REASON "Task failed container health checks"
+/* A task counts towards a deployment's healthy tasks once RUNNING and,
+ * when an essential container has a health check, HEALTHY (as ECS). */
+#define HEALTHY "(last_status = 'RUNNING' AND (checked = 0 OR health = 'HEALTHY'))"
 
 /* One service as the reconciler sees it (arena strings). */
 struct svc {
@@ -79,15 +83,14 @@ static void lb_hook(struct fogbank *fb, const struct svc *s, const char *task_ar
 	(void)fb, (void)s, (void)task_arn, (void)up;
 }
 
-/* stop_some: stops up to n live tasks of deployment dep (not RUNNING
- * ones first); returns how many RUNNING ones it stopped. */
+/* stop_some: stops up to n live tasks of deployment dep (not healthy
+ * ones first); returns how many healthy ones it stopped. */
 static int64_t stop_some(struct fogbank *fb, struct arena *a, const struct svc *s, int64_t dep,
 			 int64_t n, int only_unhealthy, const char *by)
 {
-	sqlite3_stmt *st =
-	    db_stmt(fb->db, "SELECT arn, last_status = 'RUNNING' FROM ecs_tasks WHERE "
-			    "deployment_id = ?1 AND desired_status = 'RUNNING' ORDER "
-			    "BY last_status = 'RUNNING', id LIMIT ?2");
+	sqlite3_stmt *st = db_stmt(fb->db, "SELECT arn, " HEALTHY " FROM ecs_tasks WHERE "
+					   "deployment_id = ?1 AND desired_status = 'RUNNING' "
+					   "ORDER BY " HEALTHY ", id LIMIT ?2");
 	sqlite3_bind_int64(st, 1, dep);
 	sqlite3_bind_int64(st, 2, n);
 	const char *arns[64];
@@ -114,6 +117,31 @@ static int64_t stop_some(struct fogbank *fb, struct arena *a, const struct svc *
 	return stopped_running;
 }
 
+/* stop_unhealthy: stops the service's tasks whose health check failed;
+ * the pass that follows replaces them (ECS: "If the task reports as
+ * unhealthy then the task will be stopped and the service scheduler will
+ * replace it"). */
+static void stop_unhealthy(struct fogbank *fb, struct arena *a, const struct svc *s)
+{
+	sqlite3_stmt *st = db_stmt(fb->db, "SELECT arn FROM ecs_tasks WHERE service_id = ?1 AND "
+					   "desired_status = 'RUNNING' AND health = 'UNHEALTHY'");
+	sqlite3_bind_int64(st, 1, s->id);
+	const char *arns[64];
+	int k = 0;
+	while (k < 64 && sqlite3_step(st) == SQLITE_ROW)
+		arns[k++] = ecs_col(a, st, 0);
+	sqlite3_reset(st);
+	for (int i = 0; i < k; i++) {
+		const char *tid = strrchr(arns[i], '/') + 1;
+		lb_hook(fb, s, arns[i], 0);
+		ecs_task_stop(fb, arns[i], "ServiceSchedulerInitiated", HEALTH_REASON);
+		ecs_event(fb, s->id, s->name, fb_wall_ms(),
+			  arena_sprintf(a, "(task %s) failed container health checks.", tid));
+		ecs_event(fb, s->id, s->name, fb_wall_ms(),
+			  arena_sprintf(a, "has stopped 1 running tasks: (task %s).", tid));
+	}
+}
+
 /* set_rollout: records a deployment's rollout state and reason. */
 static void set_rollout(struct fogbank *fb, int64_t dep, const char *state, const char *reason,
 			int64_t now)
@@ -135,8 +163,8 @@ static int breaker(struct fogbank *fb, struct arena *a, const struct svc *s, str
 {
 	static const char failed_sql[] =
 	    "SELECT count(*), max(stopped) FROM ecs_tasks WHERE "
-	    "deployment_id = ?1 AND stop_code IN ('TaskFailedToStart', "
-	    "'EssentialContainerExited')";
+	    "deployment_id = ?1 AND (stop_code IN ('TaskFailedToStart', "
+	    "'EssentialContainerExited') OR stopped_reason = '" HEALTH_REASON "')";
 	sqlite3_stmt *st = db_stmt(fb->db, failed_sql);
 	sqlite3_bind_int64(st, 1, p->id);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -208,6 +236,7 @@ static void reconcile(struct fogbank *fb, struct arena *a, struct svc *s, int64_
 			p = d;
 	}
 	sqlite3_reset(st);
+	stop_unhealthy(fb, a, s);
 	int64_t total_live = 0, total_running = 0;
 	for (size_t i = 0; i < nd; i++) {
 		deps[i].live = scalar(fb,
@@ -216,8 +245,7 @@ static void reconcile(struct fogbank *fb, struct arena *a, struct svc *s, int64_
 				      deps[i].id, NULL);
 		deps[i].running = scalar(fb,
 					 "SELECT count(*) FROM ecs_tasks WHERE deployment_id = "
-					 "?1 AND desired_status = 'RUNNING' AND last_status = "
-					 "'RUNNING'",
+					 "?1 AND desired_status = 'RUNNING' AND " HEALTHY,
 					 deps[i].id, NULL);
 		total_live += deps[i].live;
 		total_running += deps[i].running;
@@ -282,7 +310,7 @@ static void reconcile(struct fogbank *fb, struct arena *a, struct svc *s, int64_
 		others |= &deps[i] != p && deps[i].live >= 0;
 	p->running = scalar(fb,
 			    "SELECT count(*) FROM ecs_tasks WHERE deployment_id = ?1 AND "
-			    "desired_status = 'RUNNING' AND last_status = 'RUNNING'",
+			    "desired_status = 'RUNNING' AND " HEALTHY,
 			    p->id, NULL);
 	int steady = !others && p->running == desired && p->live == desired;
 	if (steady && !strcmp(p->rollout, "IN_PROGRESS")) {

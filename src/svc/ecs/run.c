@@ -1,17 +1,19 @@
 /* run.c - live tasks: from a committed PROVISIONING row to processes and
  * back to STOPPED. Per task: resolve every container's image (a missing
  * one stops the task with CannotPullContainerError), unpack (PENDING),
- * resolve secrets, spawn the containers (RUNNING); an essential
- * container's exit stops the rest (EssentialContainerExited); the last
- * exit marks the task STOPPED. Lines go to CloudWatch Logs through the
- * awslogs options, batched and flushed from a timer. */
+ * mint task-role credentials, build every container's process (secrets,
+ * environmentFiles: a failure stops the task before anything runs), then
+ * start containers as their dependsOn allow (order.c; RUNNING once none
+ * waits). An essential container's exit stops the rest ("Essential
+ * container in task exited"); the last exit marks the task STOPPED. Lines
+ * go to CloudWatch Logs through the awslogs options, batched and flushed
+ * from a timer. */
 #include "core/compat.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "fb.h"
-#include "runtime/runtime.h"
 #include "store/addr.h"
-#include "svc/ecs/run.h"
+#include "svc/ecs/live.h"
 #include "svc/logs/logs.h"
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -19,38 +21,11 @@
 #define LOG_FLUSH_MS 200
 #define LOG_BATCH_MAX 1000
 
-struct live;
-
-struct live_ctr {
-	struct live *t;
-	int idx, essential, started;
-	struct child *ch;
-	const struct jv *def; /* the container definition */
-	struct rt_image img;
-	const char *rootfs;
-	const char *group, *stream, *log_region; /* NULL: no awslogs */
-	int create_group;
-};
-
 struct log_ev {
 	int64_t ts;
 	int ctr;
 	char *msg;
 	size_t n;
-};
-
-struct live {
-	struct live *next;
-	struct fogbank *fb;
-	struct arena *a;
-	const char *arn, *account, *region, *task_id, *addr, *overrides;
-	struct live_ctr *c;
-	size_t n, unpacking, alive;
-	int stopping, failed;
-	const char *stop_code, *reason;
-	struct log_ev *ev;
-	size_t nev, cap;
-	uint64_t flush_timer;
 };
 
 static struct live *lives;
@@ -60,6 +35,14 @@ static struct live *find(const char *arn)
 {
 	for (struct live *t = lives; t; t = t->next)
 		if (!strcmp(t->arn, arn))
+			return t;
+	return NULL;
+}
+
+struct live *ecs_live_find_creds(const char *id)
+{
+	for (struct live *t = lives; t; t = t->next)
+		if (t->creds && !strcmp(t->creds->id, id))
 			return t;
 	return NULL;
 }
@@ -95,6 +78,7 @@ static void flush(struct live *t)
 	t->nev = 0;
 }
 
+/* flush_cb: the batching timer fired. */
 static void flush_cb(struct loop *l, void *arg)
 {
 	struct live *t = arg;
@@ -129,9 +113,8 @@ static void on_line(struct child *ch, int stream, const char *p, size_t n, void 
 		t->flush_timer = loop_timer_add(t->fb->loop, LOG_FLUSH_MS, flush_cb, t);
 }
 
-/* container_state: updates one container row. */
-static void container_state(struct live *t, int idx, const char *status, int has_code, int code,
-			    const char *reason)
+void ecs_live_ctr_row(struct live *t, struct live_ctr *k, const char *status, int has_code,
+		      int code, const char *reason)
 {
 	sqlite3_stmt *st =
 	    db_stmt(t->fb->db, "UPDATE ecs_containers SET last_status = ?3, "
@@ -139,7 +122,7 @@ static void container_state(struct live *t, int idx, const char *status, int has
 			       "reason = coalesce(?6, reason) WHERE task_arn = ?1 AND "
 			       "idx = ?2");
 	sqlite3_bind_text(st, 1, t->arn, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, idx);
+	sqlite3_bind_int(st, 2, k->idx);
 	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, has_code);
 	sqlite3_bind_int(st, 5, code);
@@ -157,17 +140,38 @@ static void release(struct live *t)
 		}
 	if (t->flush_timer)
 		loop_timer_cancel(t->fb->loop, t->flush_timer);
+	for (size_t i = 0; i < t->n; i++) {
+		ecs_order_cancel(&t->c[i]);
+		ecs_health_stop(&t->c[i]);
+	}
 	flush(t);
 	free(t->ev);
+	ecs_creds_release(t);
 	ecs_task_finish(t->fb, t->arn, t->stop_code ? t->stop_code : "EssentialContainerExited",
 			t->reason ? t->reason : "Essential container in task exited");
 	arena_free(t->a);
 	free(t);
 }
 
-/* begin_stop: first stop request wins the code and reason; stops every
- * live container (SIGTERM, then SIGKILL after its stopTimeout). */
-static void begin_stop(struct live *t, const char *code, const char *reason)
+/* release_cb: release from a timer: child.c drains a child's last lines
+ * (on_line) after its on_exit, so the task must outlive the callback. */
+static void release_cb(struct loop *l, void *arg)
+{
+	release(arg);
+}
+
+void ecs_live_maybe_release(struct live *t)
+{
+	if (t->releasing || t->alive || t->probes || t->unpacking)
+		return;
+	for (size_t i = 0; i < t->n && !t->stopping; i++)
+		if (t->c[i].state != ECS_CTR_STOPPED)
+			return; /* not stopping and something may still run */
+	t->releasing = 1;
+	loop_timer_add(t->fb->loop, 0, release_cb, t);
+}
+
+void ecs_live_stop(struct live *t, const char *code, const char *reason)
 {
 	if (!t->stopping) {
 		t->stopping = 1;
@@ -186,163 +190,81 @@ static void begin_stop(struct live *t, const char *code, const char *reason)
 		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
 		db_step_done(st);
 	}
-	for (size_t i = 0; i < t->n; i++)
-		if (t->c[i].ch)
-			child_stop(t->c[i].ch);
+	for (size_t i = 0; i < t->n; i++) {
+		struct live_ctr *k = &t->c[i];
+		ecs_health_stop(k);
+		ecs_order_cancel(k);
+		if (k->state == ECS_CTR_WAITING)
+			k->state = ECS_CTR_STOPPED; /* never to start */
+		if (k->ch)
+			child_stop(k->ch);
+	}
+	ecs_live_maybe_release(t);
 }
 
-/* release_cb: release from a timer: child.c drains a child's last lines
- * (on_line) after its on_exit, so the task must outlive the callback. */
-static void release_cb(struct loop *l, void *arg)
-{
-	release(arg);
-}
-
+/* ctr_exit: container k's process ended. */
 static void ctr_exit(struct child *ch, int status, void *arg)
 {
 	struct live_ctr *k = arg;
 	struct live *t = k->t;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	k->ch = NULL;
+	k->state = ECS_CTR_STOPPED;
+	k->exited = 1;
+	k->exit_code = code;
 	t->alive--;
-	container_state(t, k->idx, "STOPPED", 1, code, NULL);
+	ecs_health_stop(k);
+	ecs_live_ctr_row(t, k, "STOPPED", 1, code, NULL);
 	if (k->essential)
-		begin_stop(t, "EssentialContainerExited", "Essential container in task exited");
-	if (t->alive == 0)
-		loop_timer_add(t->fb->loop, 0, release_cb, t);
+		ecs_live_stop(t, "EssentialContainerExited", "Essential container in task exited");
+	else
+		ecs_live_advance(t); /* a COMPLETE or SUCCESS dependsOn may now hold */
+	ecs_live_maybe_release(t);
 }
 
-/* strv: a JV_ARRAY of strings as a NULL-terminated argv (arena), or NULL. */
-static char **strv(struct arena *a, const struct jv *arr)
+int ecs_live_start_one(struct live *t, struct live_ctr *k)
 {
-	if (!arr || arr->type != JV_ARRAY)
-		return NULL;
-	char **v = arena_zalloc(a, (jv_len(arr) + 1) * sizeof(char *));
-	for (size_t i = 0; i < jv_len(arr); i++)
-		v[i] = jv_at(arr, i)->type == JV_STRING ? (char *)jv_at(arr, i)->u.s.p : "";
-	return v;
-}
-
-/* env_add: sets NAME=value in the growing environment (later wins). */
-static void env_add(struct arena *a, char ***env, size_t *n, const char *name, size_t nn,
-		    const char *val)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (!strncmp((*env)[i], name, nn) && (*env)[i][nn] == '=') {
-			(*env)[i] = arena_sprintf(a, "%.*s=%s", (int)nn, name, val);
-			return;
-		}
-	*env = arena_realloc(a, *env, (*n + 1) * sizeof(char *), (*n + 2) * sizeof(char *));
-	(*env)[(*n)++] = arena_sprintf(a, "%.*s=%s", (int)nn, name, val);
-	(*env)[*n] = NULL;
-}
-
-/* env_list: adds an environment [{name, value}] list. */
-static void env_list(struct arena *a, char ***env, size_t *n, const struct jv *list)
-{
-	for (size_t i = 0; i < jv_len(list); i++) {
-		const char *k = jv_get_str(jv_at(list, i), "name");
-		const char *v = jv_get_str(jv_at(list, i), "value");
-		if (k)
-			env_add(a, env, n, k, strlen(k), v ? v : "");
-	}
-}
-
-/* override_of: the containerOverrides entry for container name, or NULL. */
-static const struct jv *override_of(struct live *t, const char *name)
-{
-	const struct jv *list = jv_get(ecs_parse(t->a, t->overrides), "containerOverrides");
-	for (size_t i = 0; i < jv_len(list); i++) {
-		const char *n = jv_get_str(jv_at(list, i), "name");
-		if (n && !strcmp(n, name))
-			return jv_at(list, i);
-	}
-	return NULL;
-}
-
-/* start_one: spawns container k. 0, or -1 having begun the stop. */
-static int start_one(struct live *t, struct live_ctr *k)
-{
-	struct arena *a = t->a;
-	const struct jv *d = k->def, *conf = k->img.config;
-	const char *name = jv_get_str(d, "name");
-	const struct jv *ov = override_of(t, name);
-	char **env = arena_zalloc(a, sizeof(char *));
-	size_t nenv = 0;
-	const struct jv *ienv = jv_get(conf, "Env");
-	for (size_t i = 0; i < jv_len(ienv); i++) {
-		const char *e = jv_at(ienv, i)->u.s.p, *eq = e ? strchr(e, '=') : NULL;
-		if (eq)
-			env_add(a, &env, &nenv, e, (size_t)(eq - e), eq + 1);
-	}
-	env_list(a, &env, &nenv, jv_get(d, "environment"));
-	env_list(a, &env, &nenv, jv_get(ov, "environment"));
-	const struct jv *secrets = jv_get(d, "secrets");
-	for (size_t i = 0; i < jv_len(secrets); i++) {
-		const char *sn = jv_get_str(jv_at(secrets, i), "name"), *err = NULL;
-		const char *vf = jv_get_str(jv_at(secrets, i), "valueFrom");
-		const char *v =
-		    vf ? ecs_secret_value(t->fb, a, t->account, t->region, vf, &err) : NULL;
-		if (!v) {
-			begin_stop(t, "TaskFailedToStart", err ? err : "invalid secret");
-			return -1;
-		}
-		env_add(a, &env, &nenv, sn, strlen(sn), v);
-	}
-	/* what a task needs to reach fogbank and to know where to listen */
-	const char *endpoint = arena_sprintf(a, "http://%s:%d", t->fb->host, t->fb->port);
-	env_add(a, &env, &nenv, "AWS_ENDPOINT_URL", 16, endpoint);
-	env_add(a, &env, &nenv, "AWS_REGION", 10, t->region);
-	env_add(a, &env, &nenv, "AWS_DEFAULT_REGION", 18, t->region);
-	env_add(a, &env, &nenv, "FOGBANK_TASK_IP", 15, t->addr);
-	env_add(a, &env, &nenv, "ECS_TASK_ARN", 12, t->arn);
-	/* Docker semantics: an entryPoint given resets the image's Cmd */
-	char **ep = strv(a, jv_get(d, "entryPoint"));
-	char **cmd = strv(a, jv_get(ov, "command"));
-	if (!cmd)
-		cmd = strv(a, jv_get(d, "command"));
-	if (!ep)
-		ep = strv(a, jv_get(conf, "Entrypoint"));
-	if (!cmd && !jv_get(d, "entryPoint"))
-		cmd = strv(a, jv_get(conf, "Cmd"));
-	size_t ne = 0, nc = 0;
-	while (ep && ep[ne])
-		ne++;
-	while (cmd && cmd[nc])
-		nc++;
-	char **argv = arena_zalloc(a, (ne + nc + 1) * sizeof(char *));
-	memcpy(argv, ep ? ep : argv, ne * sizeof(char *));
-	if (nc)
-		memcpy(argv + ne, cmd, nc * sizeof(char *));
-	if (ne + nc == 0) {
-		begin_stop(t, "TaskFailedToStart",
-			   "CannotStartContainerError: no command specified");
-		return -1;
-	}
-	const char *cwd = jv_get_str(d, "workingDirectory");
 	struct rt_proc p = {
-	    .name = arena_sprintf(a, "ecs/%s/%s", t->task_id, name),
+	    .name = arena_sprintf(t->a, "ecs/%s/%s", t->task_id, k->name),
 	    .rootfs = k->rootfs,
-	    .argv = argv,
-	    .envp = env,
-	    .cwd = cwd ? cwd : jv_get_str(conf, "WorkingDir"),
-	    .stop_timeout_ms = jv_get_int(d, "stopTimeout", 30) * 1000,
+	    .argv = k->argv,
+	    .envp = k->envp,
+	    .cwd = k->cwd,
+	    .stop_timeout_ms = jv_get_int(k->def, "stopTimeout", 30) * 1000,
+	    .set_ids = k->set_ids,
+	    .uid = k->uid,
+	    .gid = k->gid,
 	};
 	char *err = NULL;
+	ecs_order_cancel(k);
 	k->ch = rt_spawn(t->fb, &p, ctr_exit, on_line, k, &err);
 	if (!k->ch) {
-		const char *why = arena_sprintf(a, "%s", err ? err : "cannot start");
+		const char *why = arena_sprintf(t->a, "%s", err ? err : "cannot start");
 		free(err);
-		container_state(t, k->idx, "STOPPED", 0, 0, why);
-		begin_stop(t, "TaskFailedToStart", why);
+		k->state = ECS_CTR_STOPPED;
+		ecs_live_ctr_row(t, k, "STOPPED", 0, 0, why);
+		if (k->essential)
+			ecs_live_stop(t, "TaskFailedToStart", why);
 		return -1;
 	}
+	k->state = ECS_CTR_RUNNING;
+	k->ran = 1;
 	t->alive++;
-	container_state(t, k->idx, "RUNNING", 0, 0, NULL);
+	ecs_live_ctr_row(t, k, "RUNNING", 0, 0, NULL);
+	ecs_health_start(k);
 	return 0;
 }
 
-/* start_all: every image is unpacked: start the containers. */
+/* task_role: the task's role ARN: the run's override, else the task
+ * definition's; NULL when none. */
+static const char *task_role(struct live *t, const struct ecs_taskdef *td)
+{
+	const char *r = jv_get_str(ecs_parse(t->a, t->overrides), "taskRoleArn");
+	return r ? r : jv_get_str(td->body, "taskRoleArn");
+}
+
+/* start_all: every image is unpacked: credentials, then every container's
+ * process, then the first containers dependsOn allows. */
 static void start_all(struct live *t)
 {
 	int64_t now = fb_wall_ms();
@@ -351,17 +273,22 @@ static void start_all(struct live *t)
 	sqlite3_bind_text(st, 1, t->arn, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	db_step_done(st);
-	for (size_t i = 0; i < t->n && !t->stopping; i++)
-		start_one(t, &t->c[i]);
-	if (t->alive == 0) {
-		release(t);
+	const char *why = NULL;
+	if (t->role && ecs_creds_setup(t, t->role, &why) < 0) {
+		ecs_live_stop(t, "TaskFailedToStart", why);
 		return;
 	}
-	if (t->stopping)
-		return;
-	ecs_task_status(t->fb, t->arn, "RUNNING");
+	for (size_t i = 0; i < t->n; i++)
+		if (ecs_prep(t, &t->c[i], &why) < 0) {
+			ecs_live_ctr_row(t, &t->c[i], "STOPPED", 0, 0, why);
+			ecs_live_stop(t, "TaskFailedToStart", why);
+			return;
+		}
+	t->prepared = 1;
+	ecs_live_advance(t);
 }
 
+/* unpacked: one container's rootfs is ready (or failed). */
 static void unpacked(struct fogbank *fb, void *arg, const char *rootfs, const char *err)
 {
 	struct live_ctr *k = arg;
@@ -369,14 +296,42 @@ static void unpacked(struct fogbank *fb, void *arg, const char *rootfs, const ch
 	if (rootfs)
 		k->rootfs = arena_strdup(t->a, rootfs);
 	else if (!t->stopping)
-		begin_stop(t, "TaskFailedToStart",
-			   arena_sprintf(t->a, "CannotPullContainerError: %s", err));
+		ecs_live_stop(t, "TaskFailedToStart",
+			      arena_sprintf(t->a, "CannotPullContainerError: %s", err));
 	if (--t->unpacking)
 		return;
-	if (t->stopping)
-		release(t);
-	else
-		start_all(t);
+	if (t->stopping) {
+		ecs_live_maybe_release(t);
+		return;
+	}
+	start_all(t);
+}
+
+/* ctr_init: fills container i of t from its definition d (awslogs options,
+ * health check); nothing runs yet. */
+static void ctr_init(struct live *t, size_t i, const struct jv *d)
+{
+	struct live_ctr *k = &t->c[i];
+	const struct jv *lc = jv_get(d, "logConfiguration");
+	const char *drv = jv_get_str(lc, "logDriver");
+	const struct jv *opt = jv_get(lc, "options");
+	k->t = t;
+	k->idx = (int)i;
+	k->def = d;
+	k->name = jv_get_str(d, "name");
+	k->essential = jv_get_bool(d, "essential", 1);
+	k->state = ECS_CTR_WAITING;
+	if (drv && !strcmp(drv, "awslogs") && jv_get_str(opt, "awslogs-group")) {
+		const char *prefix = jv_get_str(opt, "awslogs-stream-prefix");
+		const char *cg = jv_get_str(opt, "awslogs-create-group");
+		const char *rg = jv_get_str(opt, "awslogs-region");
+		k->group = jv_get_str(opt, "awslogs-group");
+		k->stream = prefix ? arena_sprintf(t->a, "%s/%s/%s", prefix, k->name, t->task_id)
+				   : t->task_id;
+		k->create_group = cg && !strcasecmp(cg, "true");
+		k->log_region = rg ? rg : t->region;
+	}
+	ecs_health_init(t, k);
 }
 
 void ecs_task_launch(struct fogbank *fb, const char *arn)
@@ -405,34 +360,15 @@ void ecs_task_launch(struct fogbank *fb, const char *arn)
 	t->next = lives;
 	lives = t;
 	if (!td_arn || ecs_taskdef_get(fb, a, t->account, t->region, td_arn, &td) != 1) {
-		begin_stop(t, "TaskFailedToStart", "task definition not found");
-		release(t);
+		ecs_live_stop(t, "TaskFailedToStart", "task definition not found");
 		return;
 	}
 	const struct jv *defs = jv_get(td.body, "containerDefinitions");
+	t->role = task_role(t, &td);
 	t->n = jv_len(defs);
 	t->c = arena_zalloc(a, t->n * sizeof(*t->c));
-	for (size_t i = 0; i < t->n; i++) {
-		struct live_ctr *k = &t->c[i];
-		const struct jv *d = jv_at(defs, i), *lc = jv_get(d, "logConfiguration");
-		const char *drv = jv_get_str(lc, "logDriver");
-		const struct jv *opt = jv_get(lc, "options");
-		k->t = t;
-		k->idx = (int)i;
-		k->def = d;
-		k->essential = jv_get_bool(d, "essential", 1);
-		if (drv && !strcmp(drv, "awslogs") && jv_get_str(opt, "awslogs-group")) {
-			const char *prefix = jv_get_str(opt, "awslogs-stream-prefix");
-			const char *cg = jv_get_str(opt, "awslogs-create-group");
-			const char *rg = jv_get_str(opt, "awslogs-region");
-			k->group = jv_get_str(opt, "awslogs-group");
-			k->stream = prefix ? arena_sprintf(a, "%s/%s/%s", prefix,
-							   jv_get_str(d, "name"), t->task_id)
-					   : t->task_id;
-			k->create_group = cg && !strcasecmp(cg, "true");
-			k->log_region = rg ? rg : t->region;
-		}
-	}
+	for (size_t i = 0; i < t->n; i++)
+		ctr_init(t, i, jv_at(defs, i));
 	ecs_task_status(fb, arn, "PENDING");
 	/* resolve every image first: a missing one fails the task before any
 	 * unpacking starts */
@@ -440,9 +376,8 @@ void ecs_task_launch(struct fogbank *fb, const char *arn)
 		const char *err = NULL;
 		const char *image = jv_get_str(t->c[i].def, "image");
 		if (rt_image_resolve(fb, a, t->account, t->region, image, &t->c[i].img, &err) < 0) {
-			container_state(t, (int)i, "STOPPED", 0, 0, err);
-			begin_stop(t, "TaskFailedToStart", err);
-			release(t);
+			ecs_live_ctr_row(t, &t->c[i], "STOPPED", 0, 0, err);
+			ecs_live_stop(t, "TaskFailedToStart", err);
 			return;
 		}
 	}
@@ -460,7 +395,7 @@ int ecs_task_stop(struct fogbank *fb, const char *arn, const char *stop_code, co
 {
 	struct live *t = find(arn);
 	if (t) {
-		begin_stop(t, stop_code, reason);
+		ecs_live_stop(t, stop_code, reason);
 		return 0;
 	}
 	/* nothing runs for it (already stopped, or lost): just record it */

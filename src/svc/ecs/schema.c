@@ -78,5 +78,14 @@ const struct db_migration ecs_migrations[] = {
      " last_status TEXT NOT NULL, exit_code INTEGER, reason TEXT,"
      " essential INTEGER NOT NULL,"
      " PRIMARY KEY(task_arn, idx));"},
+    /* health checks: the task's and each container's healthStatus, and
+     * whether the task has an essential container with a check (then a
+     * service counts it healthy only once it is HEALTHY) */
+    {"ecs", 2,
+     "ALTER TABLE ecs_tasks ADD COLUMN health TEXT;"
+     "ALTER TABLE ecs_tasks ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE ecs_containers ADD COLUMN health TEXT;"
+     /* availabilityZoneRebalancing, stored and returned (one "zone" here) */
+     "ALTER TABLE ecs_services ADD COLUMN az_rebalancing TEXT;"},
     {NULL},
 };

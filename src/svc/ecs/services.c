@@ -70,7 +70,7 @@ static int64_t count_tasks(struct fogbank *fb, int64_t dep, const char *status)
 #define SVC_COLS                                                                                   \
 	"SELECT id, arn, name, cluster_arn, status, desired, taskdef_arn, launch_type, "           \
 	"min_healthy, max_percent, breaker, rollback, load_balancers, network, created, "          \
-	"created_by FROM ecs_services "
+	"created_by, coalesce(az_rebalancing, 'DISABLED') FROM ecs_services "
 
 /* service_out: the Service shape of the SVC_COLS row in st. */
 static struct jv *service_out(struct aws_call *c, sqlite3_stmt *st)
@@ -105,6 +105,9 @@ static struct jv *service_out(struct aws_call *c, sqlite3_stmt *st)
 	jv_set_str(a, ctl, "type", "ECS");
 	jv_set(a, o, "deploymentController", ctl);
 	jv_set_str(a, o, "propagateTags", "NONE");
+	/* newer than Debian's botocore model: serialized only once the
+	 * generated model has the member */
+	jv_set_str(a, o, "availabilityZoneRebalancing", db_col_text(st, 16));
 	jv_set_bool(a, o, "enableECSManagedTags", 0);
 	jv_set_bool(a, o, "enableExecuteCommand", 0);
 	jv_set(a, o, "placementConstraints", jv_array(a));
@@ -220,9 +223,9 @@ int ecs_op_create_service(struct aws_call *c)
 	    c->fb->db,
 	    "INSERT INTO ecs_services(account, region, cluster_arn, name, arn, status, desired, "
 	    "taskdef_arn, launch_type, min_healthy, max_percent, breaker, rollback, "
-	    "load_balancers, "
-	    "network, strategy, created, created_by) VALUES(?1, ?2, ?3, ?4, ?5, 'ACTIVE', ?6, ?7, "
-	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)");
+	    "load_balancers, network, strategy, created, created_by, az_rebalancing) VALUES(?1, "
+	    "?2, ?3, ?4, ?5, 'ACTIVE', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+	    "?18)");
 	sqlite3_bind_text(st, 1, c->account, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->region, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, cl.arn, -1, SQLITE_STATIC);
@@ -240,6 +243,7 @@ int ecs_op_create_service(struct aws_call *c)
 	ecs_bind_opt(st, 15, ecs_json(c->a, jv_get(c->in, "capacityProviderStrategy")));
 	sqlite3_bind_int64(st, 16, c->now_ms);
 	ecs_bind_opt(st, 17, c->who.arn);
+	ecs_bind_opt(st, 18, jv_get_str(c->in, "availabilityZoneRebalancing"));
 	int rc = db_step_done(st);
 	id = sqlite3_last_insert_rowid(db_sqlite(c->fb->db));
 	if (rc == SQLITE_DONE)
@@ -287,7 +291,8 @@ int ecs_op_update_service(struct aws_call *c)
 	    db_stmt(c->fb->db,
 		    "UPDATE ecs_services SET desired = ?2, taskdef_arn = ?3, min_healthy = ?4, "
 		    "max_percent = ?5, breaker = ?6, rollback = ?7, load_balancers = coalesce(?8, "
-		    "load_balancers), network = coalesce(?9, network), steady = 0 WHERE id = ?1");
+		    "load_balancers), network = coalesce(?9, network), az_rebalancing = "
+		    "coalesce(?10, az_rebalancing), steady = 0 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2,
 			   jv_get_int(c->in, "desiredCount", jv_get_int(cur, "desiredCount", 0)));
@@ -298,6 +303,7 @@ int ecs_op_update_service(struct aws_call *c)
 	sqlite3_bind_int(st, 7, rb);
 	ecs_bind_opt(st, 8, ecs_json(c->a, jv_get(c->in, "loadBalancers")));
 	ecs_bind_opt(st, 9, ecs_json(c->a, jv_get(c->in, "networkConfiguration")));
+	ecs_bind_opt(st, 10, jv_get_str(c->in, "availabilityZoneRebalancing"));
 	int rc = db_step_done(st);
 	if (rc == SQLITE_DONE && redeploy)
 		rc = ecs_deployment_new(c->fb, id, new_td ? td.arn : td_arn, c->now_ms);
@@ -338,11 +344,19 @@ int ecs_op_describe_services(struct aws_call *c)
 	if (ecs_cluster_find(c, "cluster", &cl) < 0)
 		return -1;
 	const struct jv *refs = jv_get(c->in, "services");
+	const struct jv *inc = jv_get(c->in, "include");
+	int tags = 0;
+	for (size_t i = 0; i < jv_len(inc); i++)
+		tags |= jv_at(inc, i)->type == JV_STRING && str_eq_c(jv_at(inc, i)->u.s, "TAGS");
 	struct jv *out = jv_array(c->a), *fail = jv_array(c->a);
 	for (size_t i = 0; i < jv_len(refs); i++) {
 		const char *ref = jv_at(refs, i)->u.s.p;
 		struct jv *s = lookup(c, cl.arn, ref, 1, &id);
 		if (s) {
+			/* Terraform reads a service's tags this way */
+			if (tags)
+				jv_set(c->a, s, "tags",
+				       ecs_tags_of(c, jv_get_str(s, "serviceArn")));
 			jv_push(c->a, out, s);
 			continue;
 		}

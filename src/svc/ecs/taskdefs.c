@@ -8,6 +8,54 @@
 #include "svc/ecs/internal.h"
 #include <stdlib.h>
 
+/* def_named: the container definition of defs named name, or NULL. */
+static const struct jv *def_named(const struct jv *defs, const char *name)
+{
+	for (size_t i = 0; name && i < jv_len(defs); i++) {
+		const char *n = jv_get_str(jv_at(defs, i), "name");
+		if (n && !strcmp(n, name))
+			return jv_at(defs, i);
+	}
+	return NULL;
+}
+
+/* check_depends: d's dependsOn must name other containers of the task
+ * with a known condition; COMPLETE and SUCCESS cannot name an essential
+ * container (it would stop the task by exiting) and HEALTHY needs a
+ * container with a healthCheck. 0 or -1 with ClientException. */
+static int check_depends(struct aws_call *c, const struct jv *defs, const struct jv *d)
+{
+	const struct jv *deps = jv_get(d, "dependsOn");
+	const char *self = jv_get_str(d, "name");
+	for (size_t i = 0; i < jv_len(deps); i++) {
+		const char *dn = jv_get_str(jv_at(deps, i), "containerName");
+		const char *cond = jv_get_str(jv_at(deps, i), "condition");
+		const struct jv *dep = def_named(defs, dn);
+		if (!dep || !strcmp(dn, self))
+			return aws_fail(c, 400, "ClientException",
+					"Container %s depends on container %s, which is not "
+					"another container of this task definition.",
+					self, dn ? dn : "");
+		if (!cond || (strcmp(cond, "START") && strcmp(cond, "COMPLETE") &&
+			      strcmp(cond, "SUCCESS") && strcmp(cond, "HEALTHY")))
+			return aws_fail(c, 400, "ClientException",
+					"Invalid dependsOn condition for container %s.", self);
+		if ((!strcmp(cond, "COMPLETE") || !strcmp(cond, "SUCCESS")) &&
+		    jv_get_bool(dep, "essential", 1))
+			return aws_fail(c, 400, "ClientException",
+					"Container %s cannot depend on essential container %s with "
+					"condition %s.",
+					self, dn, cond);
+		if (!strcmp(cond, "HEALTHY") && !jv_get(jv_get(dep, "healthCheck"), "command"))
+			return aws_fail(
+			    c, 400, "ClientException",
+			    "Container %s depends on container %s being HEALTHY, but %s "
+			    "has no healthCheck.",
+			    self, dn, dn);
+	}
+	return 0;
+}
+
 /* check_body: the validations AWS does that a model check cannot. */
 static int check_body(struct aws_call *c, const char *family)
 {
@@ -30,6 +78,9 @@ static int check_body(struct aws_call *c, const char *family)
 	}
 	if (!essential)
 		return ecs_invalid(c, "Task definition does not have any essential container.");
+	for (size_t i = 0; i < jv_len(defs); i++)
+		if (check_depends(c, defs, jv_at(defs, i)) < 0)
+			return -1;
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* tasks.c - RunTask, StopTask, DescribeTasks, ListTasks, and the task rows
+/* tasks.c - RunTask, StartTask, StopTask, DescribeTasks, ListTasks, and the task rows
  * they and the service reconciler share. The processes themselves are
  * run.c's business; this file only places tasks and reports them. */
 #include "core/compat.h"
@@ -8,6 +8,21 @@
 #include "fb.h"
 #include "store/addr.h"
 #include "svc/ecs/internal.h"
+
+/* checked: 1 when an essential container of defs has a health check (a
+ * service then waits for the task to be HEALTHY, as ECS does). */
+static int checked(const struct jv *defs)
+{
+	for (size_t i = 0; i < jv_len(defs); i++) {
+		const struct jv *d = jv_at(defs, i);
+		const struct jv *cmd = jv_get(jv_get(d, "healthCheck"), "command");
+		const struct jv *c0 = jv_len(cmd) ? jv_at(cmd, 0) : NULL;
+		if (jv_get_bool(d, "essential", 1) && c0 &&
+		    !(c0->type == JV_STRING && !strcmp(c0->u.s.p, "NONE")))
+			return 1;
+	}
+	return 0;
+}
 
 int ecs_task_create(struct fogbank *fb, struct arena *a, const struct ecs_task_req *r,
 		    int64_t now_ms, const char **arn_out)
@@ -22,8 +37,9 @@ int ecs_task_create(struct fogbank *fb, struct arena *a, const struct ecs_task_r
 	    fb->db,
 	    "INSERT INTO ecs_tasks(account, region, task_id, arn, cluster_arn, taskdef_arn, "
 	    "family, grp, started_by, service_id, deployment_id, launch_type, addr, "
-	    "last_status, desired_status, created, overrides) VALUES(?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'PROVISIONING', 'RUNNING', ?14, ?15)");
+	    "last_status, desired_status, created, overrides, health, checked) VALUES(?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'PROVISIONING', 'RUNNING', ?14, "
+	    "?15, 'UNKNOWN', ?16)");
 	sqlite3_bind_text(st, 1, r->account, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, r->region, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
@@ -41,9 +57,10 @@ int ecs_task_create(struct fogbank *fb, struct arena *a, const struct ecs_task_r
 	sqlite3_bind_text(st, 13, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 14, now_ms);
 	ecs_bind_opt(st, 15, ecs_json(a, r->overrides));
+	const struct jv *defs = jv_get(r->td->body, "containerDefinitions");
+	sqlite3_bind_int(st, 16, checked(defs));
 	if (db_step_done(st) != SQLITE_DONE)
 		return -1;
-	const struct jv *defs = jv_get(r->td->body, "containerDefinitions");
 	for (size_t i = 0; i < jv_len(defs); i++) {
 		const struct jv *d = jv_at(defs, i);
 		char u[37];
@@ -79,8 +96,8 @@ static struct jv *containers_out(struct fogbank *fb, struct arena *a, const char
 				 const char *addr)
 {
 	sqlite3_stmt *st = db_stmt(fb->db, "SELECT name, image, arn, last_status, exit_code, "
-					   "reason FROM ecs_containers WHERE task_arn = ?1 "
-					   "ORDER BY idx");
+					   "reason, coalesce(health, 'UNKNOWN') FROM "
+					   "ecs_containers WHERE task_arn = ?1 ORDER BY idx");
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	struct jv *arr = jv_array(a);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -97,7 +114,7 @@ static struct jv *containers_out(struct fogbank *fb, struct arena *a, const char
 		jv_set_str(a, ni, "privateIpv4Address", addr);
 		jv_push(a, nis, ni);
 		jv_set(a, o, "networkInterfaces", nis);
-		jv_set_str(a, o, "healthStatus", "UNKNOWN");
+		jv_set_str(a, o, "healthStatus", db_col_text(st, 6));
 		jv_push(a, arr, o);
 	}
 	sqlite3_reset(st);
@@ -109,8 +126,8 @@ struct jv *ecs_task_out(struct fogbank *fb, struct arena *a, const char *arn)
 	sqlite3_stmt *st = db_stmt(
 	    fb->db, "SELECT arn, cluster_arn, taskdef_arn, grp, started_by, launch_type, addr, "
 		    "last_status, desired_status, created, pull_started, pull_stopped, started, "
-		    "stopping, stopped, stop_code, stopped_reason, overrides, service_id "
-		    "FROM ecs_tasks WHERE arn = ?1");
+		    "stopping, stopped, stop_code, stopped_reason, overrides, service_id, "
+		    "coalesce(health, 'UNKNOWN') FROM ecs_tasks WHERE arn = ?1");
 	sqlite3_bind_text(st, 1, arn, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -144,7 +161,7 @@ struct jv *ecs_task_out(struct fogbank *fb, struct arena *a, const char *arn)
 	jv_set_int(a, o, "version", 1);
 	jv_set_str(a, o, "availabilityZone", "us-east-1a");
 	jv_set_str(a, o, "connectivity", "CONNECTED");
-	jv_set_str(a, o, "healthStatus", "UNKNOWN");
+	jv_set_str(a, o, "healthStatus", db_col_text(st, 19));
 	const char *task_arn = ecs_col(a, st, 0);
 	sqlite3_reset(st);
 	/* the awsvpc ENI, whose address is the task's own loopback address */
@@ -222,6 +239,48 @@ int ecs_op_run_task(struct aws_call *c)
 	}
 	jv_set(c->a, aws_out(c), "tasks", tasks);
 	jv_set(c->a, aws_out(c), "failures", jv_array(c->a));
+	return 0;
+}
+
+/* ecs_op_start_task: StartTask places tasks on the container instances
+ * named. A fogbank cluster is Fargate-only and has no container instances
+ * (registeredContainerInstancesCount is 0), so, as ECS answers for an
+ * instance that does not exist, every one named is a MISSING failure and
+ * no task starts: RunTask is the way to run tasks. 0 or -1. */
+int ecs_op_start_task(struct aws_call *c)
+{
+	struct ecs_cluster cl;
+	struct ecs_taskdef td;
+	if (ecs_cluster_find(c, "cluster", &cl) < 0)
+		return -1;
+	int r = ecs_taskdef_get(c->fb, c->a, c->account, c->region,
+				jv_get_str(c->in, "taskDefinition"), &td);
+	if (r < 0)
+		return ecs_fail_db(c, SQLITE_ERROR);
+	if (r == 0 || strcmp(td.status, "ACTIVE"))
+		return aws_fail(c, 400, "ClientException",
+				"TaskDefinition not found or not active.");
+	const struct jv *refs = jv_get(c->in, "containerInstances");
+	if (jv_len(refs) == 0)
+		return ecs_invalid(c, "Container instances cannot be empty.");
+	if (jv_len(refs) > 10)
+		return ecs_invalid(c, "The list of container instances must contain at most 10 "
+				      "elements.");
+	struct jv *fail = jv_array(c->a);
+	for (size_t i = 0; i < jv_len(refs); i++) {
+		const struct jv *ref = jv_at(refs, i);
+		const char *s = ref->type == JV_STRING ? ref->u.s.p : "";
+		struct jv *f = jv_object(c->a);
+		jv_set_str(c->a, f, "arn",
+			   !strncmp(s, "arn:", 4)
+			       ? s
+			       : ecs_arn(c->a, c->region, c->account, "container-instance",
+					 arena_sprintf(c->a, "%s/%s", cl.name, s)));
+		jv_set_str(c->a, f, "reason", "MISSING");
+		jv_push(c->a, fail, f);
+	}
+	jv_set(c->a, aws_out(c), "tasks", jv_array(c->a));
+	jv_set(c->a, aws_out(c), "failures", fail);
 	return 0;
 }
 

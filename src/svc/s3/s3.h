@@ -11,6 +11,8 @@
 #ifndef FB_SVC_S3_H
 #define FB_SVC_S3_H
 #include "core/compat.h"
+#include "core/arena.h"
+#include "core/str.h"
 #include "store/db.h"
 
 struct fogbank;
@@ -32,4 +34,12 @@ int s3_open(struct fogbank *fb);
  * daemon's timer (every second or so). Runs at most once per
  * FOGBANK_S3_SWEEP_MS; S3 requests also call it on that schedule. */
 void s3_lifecycle_sweep(struct fogbank *fb, int64_t now_ms);
+
+/* s3_object_read: the bytes of the latest version of <key> in <bucket> as
+ * <account> sees it (SSE-S3/KMS decrypted), at most max bytes. Returns 0
+ * with *out (in a, NUL-terminated), or -1 with *err_code an S3 code
+ * (NoSuchBucket, NoSuchKey, AccessDenied, EntityTooLarge, InternalError).
+ * For other services (ECS environmentFiles). Loop thread only. */
+int s3_object_read(struct fogbank *fb, struct arena *a, const char *account, const char *bucket,
+		   const char *key, size_t max, struct str *out, const char **err_code);
 #endif
