@@ -85,6 +85,8 @@ build-fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
 
 bench: setup $(BUILD)/fogbank
 	/usr/bin/python3 bench/bench.py $(BUILD)/fogbank
+	/usr/bin/python3 bench/cache_bench.py $(BUILD)/fogbank
+	/usr/bin/python3 bench/ecs_bench.py $(BUILD)/fogbank
 
 gen:
 	/usr/bin/python3 tools/gen_ops.py

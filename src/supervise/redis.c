@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define REDIS_CMD_TIMEOUT_MS 5000
+#define REDIS_PIPELINE_TIMEOUT_MS 60000 /* a batch of MIGRATEs may take a while */
 #define REDIS_PROBE_MAX_MS 50
 
 struct redis_cmd {
@@ -23,8 +24,11 @@ struct redis_cmd {
 	struct loop *l;
 	int fd;
 	struct buf out, in;
-	size_t off; /* bytes of out already written */
-	int skip;   /* replies to pass over first (AUTH) */
+	size_t off;	/* bytes of out already written */
+	int skip;	/* replies to pass over first (AUTH) */
+	int collect;	/* a pipeline: replies to gather and hand over together */
+	int got;	/* of those, complete so far */
+	size_t scanned; /* bytes of in holding them */
 	redis_reply_cb *cb;
 	void *arg;
 	uint64_t timer; /* the timeout, or the deferred failure */
@@ -87,6 +91,20 @@ static void put_words(struct buf *b, const char *key, const char *list)
 	buf_putc(b, '\n');
 }
 
+/* put_cluster: the cluster-mode lines. The announced address is the
+ * node's own, so MOVED/ASK redirects and CLUSTER SLOTS name an address
+ * clients can reach even when the node also binds endpoint addresses. */
+static void put_cluster(struct buf *b, const struct redis_spec *s)
+{
+	buf_puts(b, "cluster-enabled yes\ncluster-config-file \"nodes.conf\"\n");
+	if (s->announce_ip)
+		put_kv(b, "cluster-announce-ip", s->announce_ip);
+	if (s->cluster_node_timeout_ms > 0)
+		buf_printf(b, "cluster-node-timeout %lld\n", (long long)s->cluster_node_timeout_ms);
+	if (s->tls_cert)
+		buf_puts(b, "tls-cluster yes\n");
+}
+
 char *redis_conf_render(const struct redis_spec *s)
 {
 	struct buf b = BUF_INIT;
@@ -103,6 +121,10 @@ char *redis_conf_render(const struct redis_spec *s)
 		put_kv(&b, "tls-cert-file", s->tls_cert);
 		put_kv(&b, "tls-key-file", s->tls_key);
 		put_kv(&b, "tls-ca-cert-file", s->tls_ca);
+		if (s->tls_client_cert) {
+			put_kv(&b, "tls-client-cert-file", s->tls_client_cert);
+			put_kv(&b, "tls-client-key-file", s->tls_client_key);
+		}
 		buf_puts(&b, "tls-auth-clients no\ntls-replication yes\n");
 	} else {
 		buf_printf(&b, "port %d\n", s->port);
@@ -113,24 +135,34 @@ char *redis_conf_render(const struct redis_spec *s)
 	put_kv(&b, "dir", s->dir);
 	snprintf(tmp, sizeof(tmp), "%s/%s", s->dir, REDIS_SOCKET_NAME);
 	put_kv(&b, "unixsocket", tmp);
-	if (s->password) {
-		buf_puts(&b, "user default on ");
-		snprintf(tmp, sizeof(tmp), ">%s", s->password);
-		put_q(&b, tmp);
-		if (s->password_old) {
-			snprintf(tmp, sizeof(tmp), ">%s", s->password_old);
-			buf_putc(&b, ' ');
-			put_q(&b, tmp);
-		}
-		buf_puts(&b, " ~* &* +@all\n");
-		put_kv(&b, "masterauth", s->password);
-	}
 	if (s->primary_host)
 		buf_printf(&b, "replicaof %s %d\n", s->primary_host, s->primary_port);
 	if (s->maxmemory > 0)
 		buf_printf(&b, "maxmemory %lld\n", (long long)s->maxmemory);
+	if (s->cluster)
+		put_cluster(&b, s);
 	for (size_t i = 0; s->params && s->params[i] && s->params[i + 1]; i += 2)
 		put_kv(&b, s->params[i], s->params[i + 1]);
+	return b.p;
+}
+
+char *redis_secret_render(const struct redis_spec *s)
+{
+	if (!s->password)
+		return NULL;
+	struct buf b = BUF_INIT;
+	char tmp[600];
+	buf_puts(&b, "user default on ");
+	snprintf(tmp, sizeof(tmp), ">%s", s->password);
+	put_q(&b, tmp);
+	if (s->password_old) {
+		snprintf(tmp, sizeof(tmp), ">%s", s->password_old);
+		buf_putc(&b, ' ');
+		put_q(&b, tmp);
+	}
+	buf_puts(&b, " ~* &* +@all\n");
+	put_kv(&b, "masterauth", s->password);
+	explicit_bzero(tmp, sizeof(tmp));
 	return b.p;
 }
 
@@ -306,6 +338,22 @@ static void cmd_reply(struct redis_cmd *cmd, const char *p, size_t len)
 	}
 }
 
+/* collect_replies: a pipeline's replies: once all are complete they go
+ * to the caller back to back; until then the read goes on. */
+static void collect_replies(struct redis_cmd *cmd)
+{
+	while (cmd->got < cmd->collect) {
+		long len = redis_reply_len(cmd->in.p + cmd->scanned, cmd->in.n - cmd->scanned);
+		if (len < 0)
+			return cmd_finish(cmd, -1, "bad reply", 9);
+		if (len == 0)
+			return;
+		cmd->scanned += (size_t)len;
+		cmd->got++;
+	}
+	cmd_finish(cmd, 1, cmd->in.p, cmd->scanned);
+}
+
 static void cmd_io(struct loop *l, int fd, unsigned events, void *arg)
 {
 	struct redis_cmd *cmd = arg;
@@ -337,6 +385,8 @@ static void cmd_io(struct loop *l, int fd, unsigned events, void *arg)
 				return cmd_finish(cmd, -1, "bad reply", 9);
 			if (len == 0)
 				break;
+			if (cmd->skip == 0 && cmd->collect)
+				return collect_replies(cmd);
 			if (cmd->skip == 0)
 				return cmd_reply(cmd, cmd->in.p, (size_t)len);
 			cmd->skip--;
@@ -355,8 +405,9 @@ static void put_bulk(struct buf *b, const char *s)
 	buf_puts(b, "\r\n");
 }
 
-void redis_command(struct redis *r, int argc, const char *const *argv, redis_reply_cb *cb,
-		   void *arg)
+/* cmd_new: a command record on r's list, AUTHing first when r has a
+ * password; the caller appends the command(s) and calls cmd_send. */
+static struct redis_cmd *cmd_new(struct redis *r, redis_reply_cb *cb, void *arg)
 {
 	struct redis_cmd *cmd = calloc(1, sizeof(*cmd));
 	if (!cmd)
@@ -373,9 +424,27 @@ void redis_command(struct redis *r, int argc, const char *const *argv, redis_rep
 		put_bulk(&cmd->out, r->password);
 		cmd->skip = 1;
 	}
-	buf_printf(&cmd->out, "*%d\r\n", argc);
-	for (int i = 0; i < argc; i++)
-		put_bulk(&cmd->out, argv[i]);
+	return cmd;
+}
+
+/* put_cmd: one command as a RESP array of bulk strings; lens (may be
+ * NULL: NUL-terminated) gives the arguments' lengths, for binary keys. */
+static void put_cmd(struct buf *b, int argc, const char *const *argv, const size_t *lens)
+{
+	buf_printf(b, "*%d\r\n", argc);
+	for (int i = 0; i < argc; i++) {
+		size_t n = lens ? lens[i] : strlen(argv[i]);
+		buf_printf(b, "$%zu\r\n", n);
+		buf_append(b, argv[i], n);
+		buf_puts(b, "\r\n");
+	}
+}
+
+/* cmd_send: connects to the control socket; the reply (or its absence
+ * after timeout_ms) comes through cmd_io. */
+static void cmd_send(struct redis_cmd *cmd, int64_t timeout_ms)
+{
+	struct redis *r = cmd->r;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", r->sock);
 	cmd->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -385,7 +454,25 @@ void redis_command(struct redis *r, int argc, const char *const *argv, redis_rep
 		return cmd_fail_later(cmd);
 	if (loop_watch(r->loop, cmd->fd, LOOP_WRITE | LOOP_READ, cmd_io, cmd) < 0)
 		return cmd_fail_later(cmd);
-	cmd->timer = loop_timer_add(r->loop, REDIS_CMD_TIMEOUT_MS, cmd_timeout_cb, cmd);
+	cmd->timer = loop_timer_add(r->loop, timeout_ms, cmd_timeout_cb, cmd);
+}
+
+void redis_command(struct redis *r, int argc, const char *const *argv, redis_reply_cb *cb,
+		   void *arg)
+{
+	struct redis_cmd *cmd = cmd_new(r, cb, arg);
+	put_cmd(&cmd->out, argc, argv, NULL);
+	cmd_send(cmd, REDIS_CMD_TIMEOUT_MS);
+}
+
+void redis_pipeline(struct redis *r, int n, const int *argcs, const char *const *const *argvs,
+		    const size_t *const *lens, redis_reply_cb *cb, void *arg)
+{
+	struct redis_cmd *cmd = cmd_new(r, cb, arg);
+	for (int i = 0; i < n; i++)
+		put_cmd(&cmd->out, argcs[i], argvs[i], lens ? lens[i] : NULL);
+	cmd->collect = n;
+	cmd_send(cmd, REDIS_PIPELINE_TIMEOUT_MS);
 }
 
 /* --- the process and its readiness --- */
@@ -498,6 +585,47 @@ static void on_exit_cb(struct child *ch, int status, void *arg)
 		graveyard_timer = loop_timer_add(r->loop, 0, bury_cb, NULL);
 }
 
+/* secret_pipe: a pipe holding spec's secret lines, its write end closed,
+ * its read end (returned) inheritable so that redis-server can read it
+ * as /dev/fd/N: the passwords are never written to a file. -1 when spec
+ * has no secret; -2 with *err on failure. Loop thread only: nothing may
+ * fork between this and the spawn (fogbank has no other threads). */
+static int secret_pipe(const struct redis_spec *spec, char **err)
+{
+	char *text = redis_secret_render(spec);
+	if (!text)
+		return -1;
+	size_t n = strlen(text);
+	int fds[2] = {-1, -1};
+	/* the lines are far below the pipe's capacity: one write, no block */
+	int ok = n < 4096 && pipe2(fds, O_CLOEXEC) == 0;
+	if (ok && write(fds[1], text, n) != (ssize_t)n) {
+		close(fds[0]);
+		ok = 0;
+	}
+	if (fds[1] >= 0) /* written or failed: the writer is done */
+		close(fds[1]);
+	explicit_bzero(text, n);
+	free(text);
+	/* in_child puts /dev/null and the log pipes on 0..2: stay above */
+	if (ok && fds[0] <= 2) {
+		int hi = fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
+		close(fds[0]);
+		fds[0] = hi;
+		ok = hi >= 0;
+	}
+	if (ok && fcntl(fds[0], F_SETFD, 0) < 0) {
+		close(fds[0]);
+		ok = 0;
+	}
+	if (!ok) {
+		if (asprintf(err, "secret pipe: %s", strerror(errno)) < 0)
+			fb_die("out of memory");
+		return -2;
+	}
+	return fds[0];
+}
+
 struct redis *redis_start(struct loop *l, const struct redis_spec *spec, redis_event_cb *cb,
 			  void *arg, char **err)
 {
@@ -520,9 +648,17 @@ struct redis *redis_start(struct loop *l, const struct redis_spec *spec, redis_e
 	r->password = spec->password ? strdup(spec->password) : NULL;
 	r->cb = cb;
 	r->arg = arg;
-	char conf[4200];
+	char conf[4200], inc[32];
 	snprintf(conf, sizeof(conf), "%s/redis.conf", spec->dir);
-	char *argv[] = {REDIS_SERVER_BIN, conf, NULL};
+	int secret_fd = secret_pipe(spec, err);
+	if (secret_fd == -2) {
+		redis_free(r);
+		return NULL;
+	}
+	snprintf(inc, sizeof(inc), "/dev/fd/%d", secret_fd);
+	char *argv[] = {REDIS_SERVER_BIN, conf, "--include", inc, NULL};
+	if (secret_fd < 0)
+		argv[2] = NULL;
 	struct child_spec cs = {
 	    .name = spec->name,
 	    .argv = argv,
@@ -531,6 +667,8 @@ struct redis *redis_start(struct loop *l, const struct redis_spec *spec, redis_e
 	    .stop_timeout_ms = 10000,
 	};
 	r->ch = child_spawn(l, &cs, on_exit_cb, on_line, r, err);
+	if (secret_fd >= 0)
+		close(secret_fd); /* the child has its copy; EOF follows the lines */
 	if (!r->ch) {
 		redis_free(r);
 		return NULL;

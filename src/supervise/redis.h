@@ -5,6 +5,15 @@
  * node's control socket answers +PONG (non-blocking connect from the loop,
  * retried on a short timer and on each log line; never a sleep).
  *
+ * Secrets never touch the disk: the password lines (the default user's
+ * ACL and masterauth) go to redis-server through a pipe it reads as an
+ * extra config file ("--include /dev/fd/N"); redis.conf holds the rest.
+ *
+ * Cluster mode (spec.cluster): cluster-enabled with nodes.conf in the
+ * node's directory and the node's own address announced, so MOVED
+ * redirects name it; joining nodes into a cluster is the owner's job
+ * (CLUSTER MEET / ADDSLOTSRANGE / REPLICATE over redis_command).
+ *
  * Every server also listens on a unix socket in its directory (mode 0700):
  * fogbank's control channel. Redis opens it after its TCP/TLS listeners and
  * answers PING with -LOADING until the dataset is loaded, so +PONG there
@@ -36,9 +45,13 @@ struct redis_spec {
 	const char *password_old; /* also accepted (token rotation); NULL */
 	const char *primary_host; /* replicaof target; NULL: a primary */
 	int primary_port;
-	const char *tls_cert, *tls_key, *tls_ca; /* TLS-only port when tls_cert */
-	int64_t maxmemory;			 /* bytes; 0: unlimited */
-	const char *const *params;		 /* name, value, ..., NULL */
+	const char *tls_cert, *tls_key, *tls_ca;      /* TLS-only port when tls_cert */
+	const char *tls_client_cert, *tls_client_key; /* outgoing TLS; NULL: tls_cert */
+	int64_t maxmemory;			      /* bytes; 0: unlimited */
+	const char *const *params;		      /* name, value, ..., NULL */
+	int cluster;				      /* cluster-enabled yes */
+	const char *announce_ip;		      /* cluster-announce-ip; NULL: none */
+	int64_t cluster_node_timeout_ms;	      /* 0: Redis's default */
 };
 
 enum redis_event {
@@ -55,13 +68,18 @@ typedef void redis_event_cb(struct redis *r, enum redis_event ev, int status, vo
  * valid during the call only. */
 typedef void redis_reply_cb(void *arg, int ok, const char *p, size_t n);
 
-/* redis_conf_render: the redis.conf text for spec (malloc'd, NUL-terminated;
- * caller frees). Values are double-quoted with \xHH escapes, so no token
- * or path can inject a directive. */
+/* redis_conf_render: the redis.conf text for spec, without its secrets
+ * (malloc'd, NUL-terminated; caller frees). Values are double-quoted with
+ * \xHH escapes, so no path or parameter can inject a directive. */
 char *redis_conf_render(const struct redis_spec *spec);
-/* redis_start: writes <dir>/redis.conf (0600) and starts redis-server on
- * loop l; cb gets REDIS_READY once, then REDIS_EXIT. Returns the run, or
- * NULL with *err set to a malloc'd message (caller frees). */
+/* redis_secret_render: the config lines that carry spec's passwords (the
+ * default user's ACL rule and masterauth), quoted as above; NULL when spec
+ * has no password. malloc'd; the caller wipes and frees it. */
+char *redis_secret_render(const struct redis_spec *spec);
+/* redis_start: writes <dir>/redis.conf (0600), passes the secret lines
+ * through a pipe, and starts redis-server on loop l; cb gets REDIS_READY
+ * once, then REDIS_EXIT. Returns the run, or NULL with *err set to a
+ * malloc'd message (caller frees). */
 struct redis *redis_start(struct loop *l, const struct redis_spec *spec, redis_event_cb *cb,
 			  void *arg, char **err);
 /* redis_pid: the server's pid. */
@@ -87,6 +105,16 @@ void redis_set_password(struct redis *r, const char *password);
  * they may complete in any order. */
 void redis_command(struct redis *r, int argc, const char *const *argv, redis_reply_cb *cb,
 		   void *arg);
+
+/* redis_pipeline: sends n >= 1 commands (argvs[i] with argcs[i] strings;
+ * lens, when not NULL, gives each command's argument lengths, or NULL for
+ * NUL-terminated ones) over one control connection, in order; cb (called
+ * once, never before this returns) gets ok 1 with p/n holding the n raw
+ * RESP replies back to back (walk them with redis_reply_len; error replies
+ * are among them), ok 0 when AUTH was refused, or -1 when they did not all
+ * come (60 s). */
+void redis_pipeline(struct redis *r, int n, const int *argcs, const char *const *const *argvs,
+		    const size_t *const *lens, redis_reply_cb *cb, void *arg);
 
 /* redis_reply_len: the length of the complete RESP reply at p[0..n), 0
  * when more bytes are needed, -1 when the bytes are not RESP. */

@@ -240,7 +240,9 @@ int ca_issue(const char *data_dir, const char *cert_path, const char *key_path, 
 	if (!x || add_ext(x, ca_cache.cert, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
 	    add_ext(x, ca_cache.cert, NID_key_usage, "critical,digitalSignature,keyAgreement") <
 		0 ||
-	    add_ext(x, ca_cache.cert, NID_ext_key_usage, "serverAuth") < 0 ||
+	    /* clientAuth too: Redis Cluster's TLS bus dials peers with the
+	     * node's own certificate (mutual TLS) */
+	    add_ext(x, ca_cache.cert, NID_ext_key_usage, "serverAuth,clientAuth") < 0 ||
 	    add_ext(x, ca_cache.cert, NID_subject_alt_name, san) < 0 ||
 	    !X509_sign(x, ca_cache.key, EVP_sha256())) {
 		*err = ca_err("server certificate");

@@ -21,7 +21,9 @@ const char *ca_cert_pem(const char *data_dir, size_t *n, char **err);
  * common name; the subjectAltName lists ip (may be NULL) and every name in
  * dns (NULL-terminated, may be NULL). When uid is not -1 both files are
  * chowned to uid:gid (servers like postgres insist on owning their key).
- * Valid 825 days. 0, or -1 with *err set (malloc'd; caller frees). */
+ * Valid 825 days, for serverAuth and clientAuth (a Redis Cluster node
+ * also dials its peers with it). 0, or -1 with *err set (malloc'd;
+ * caller frees). */
 int ca_issue(const char *data_dir, const char *cert_path, const char *key_path, const char *cn,
 	     const char *ip, const char *const *dns, long uid, long gid, char **err);
 

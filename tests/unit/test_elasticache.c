@@ -1,9 +1,12 @@
 /* test_elasticache.c - the pure parts of the ElastiCache service: AWS's
- * identifier rule, the Redis 7 parameter table and its validation, and
- * node type memory. */
+ * identifier rule, the Redis 7 parameter table and its validation, node
+ * type memory, cluster-mode slot ranges, the automated snapshot schedule
+ * and the sealing of auth tokens. */
 #include "aws/call.h"
 #include "svc/elasticache/internal.h"
 #include "test.h"
+#include <stdlib.h>
+#include <unistd.h>
 
 TEST(ec_valid_id)
 {
@@ -60,4 +63,65 @@ TEST(ec_param_table)
 	}
 	CHECK(ec_node_type_memory("cache.t4g.micro") == 536870912);
 	CHECK(ec_node_type_memory("cache.unknown.size") == 0);
+}
+
+TEST(ec_slots)
+{
+	struct arena *a = arena_new(4096);
+	CHECK_STREQ(ec_slots_even(a, 0, 3), "0-5460");
+	CHECK_STREQ(ec_slots_even(a, 2, 3), "10922-16383");
+	CHECK_STREQ(ec_slots_even(a, 0, 1), "0-16383");
+	int16_t *map = arena_zalloc(a, EC_SLOTS * sizeof(*map));
+	CHECK(ec_slots_mark("0-99,200", map, 1) == 0);
+	CHECK(map[0] == 1 && map[99] == 1 && map[100] == 0 && map[200] == 1);
+	CHECK(ec_slots_mark("50-60", map, 2) == -1);	   /* already shard 1's */
+	CHECK(ec_slots_mark("16000-16384", map, 2) == -1); /* out of range */
+	CHECK(ec_slots_mark("9-3", map, 2) == -1);
+	CHECK(ec_slots_mark("x", map, 2) == -1);
+	CHECK(ec_slots_mark("", map, 2) == -1);
+	CHECK(ec_slots_mark("300-400", map, 2) == 0 && map[400] == 2);
+	arena_free(a);
+}
+
+TEST(ec_autosnap_due)
+{
+	const int64_t day = 86400000, h = 3600000;
+	/* created at 10:00 with the window at 06:30: the next day's window */
+	CHECK(!ec_autosnap_due("06:30-07:30", 10 * h, 20 * h, day));
+	CHECK(!ec_autosnap_due("06:30-07:30", 10 * h, day + 6 * h, day));
+	CHECK(ec_autosnap_due("06:30-07:30", 10 * h, day + 7 * h, day));
+	/* created before the window opens: that same day */
+	CHECK(ec_autosnap_due("06:30-07:30", 5 * h, 7 * h, day));
+	/* one a day: taken at 06:31, not again until tomorrow's window */
+	CHECK(!ec_autosnap_due("06:30-07:30", day + 6 * h + 31 * 60000, day + 23 * h, day));
+	/* a 4 s test day: the window's start scales with it */
+	CHECK(ec_autosnap_due("00:00-01:00", 1000, 4000, 4000));
+	CHECK(!ec_autosnap_due("00:00-01:00", 1000, 3999, 4000));
+}
+
+TEST(ec_seal)
+{
+	char dir[] = "/tmp/fb-ec-seal-XXXXXX", path[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f && fwrite("0123456789abcdef0123456789abcdef", 1, 32, f) == 32);
+	if (f)
+		fclose(f);
+	struct arena *a = arena_new(4096);
+	size_t n = 0;
+	const char *aad = ec_seal_aad(a, "000000000000", "us-east-1", "cache");
+	void *blob = ec_seal(a, dir, aad, "s3cret-token-0123456789", &n);
+	CHECK(blob && n == 1 + 12 + 23 + 16);
+	CHECK(blob && !memmem(blob, n, "s3cret", 6));
+	char *back = ec_unseal(a, dir, aad, blob, n);
+	CHECK(back && !strcmp(back, "s3cret-token-0123456789"));
+	/* bound to its cluster: another name's aad does not open it */
+	CHECK(!ec_unseal(a, dir, ec_seal_aad(a, "000000000000", "us-east-1", "other"), blob, n));
+	((unsigned char *)blob)[20] ^= 1;
+	CHECK(!ec_unseal(a, dir, aad, blob, n));
+	ec_seal_reset();
+	arena_free(a);
+	unlink(path);
+	rmdir(dir);
 }

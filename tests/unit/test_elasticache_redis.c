@@ -58,11 +58,39 @@ TEST(redis_conf_quoting)
 	char *c = redis_conf_render(&s);
 	CHECK(strstr(c, "bind \"127.0.1.1\" \"127.0.1.2\"\n"));
 	CHECK(strstr(c, "dir \"/tmp/x\\x20y\"\n"));
-	CHECK(strstr(c, "user default on \"\\x3ep\\x22w\\x0ax\" ~* &* +@all\n"));
 	CHECK(strstr(c, "replicaof 127.0.1.3 6379\n"));
 	CHECK(strstr(c, "maxmemory-policy \"allkeys-lru\"\n"));
 	CHECK(strstr(c, "notify-keyspace-events \"\"\n"));
 	CHECK(strstr(c, "appendonly yes\n"));
+	/* the password never reaches redis.conf: it goes through a pipe */
+	CHECK(!strstr(c, "user default") && !strstr(c, "masterauth") && !strstr(c, "\\x3ep"));
+	CHECK(!strstr(c, "cluster-enabled"));
+	free(c);
+	char *sec = redis_secret_render(&s);
+	CHECK(sec && strstr(sec, "user default on \"\\x3ep\\x22w\\x0ax\" ~* &* +@all\n"));
+	CHECK(sec && strstr(sec, "masterauth \"p\\x22w\\x0ax\"\n"));
+	free(sec);
+	s.password = NULL;
+	CHECK(redis_secret_render(&s) == NULL);
+}
+
+TEST(redis_conf_cluster)
+{
+	struct redis_spec s = {.name = "t",
+			       .dir = "/tmp/x",
+			       .bind = "127.0.1.1",
+			       .port = 6379,
+			       .cluster = 1,
+			       .announce_ip = "127.0.1.1",
+			       .cluster_node_timeout_ms = 5000,
+			       .tls_cert = "/c",
+			       .tls_key = "/k",
+			       .tls_ca = "/a"};
+	char *c = redis_conf_render(&s);
+	CHECK(strstr(c, "cluster-enabled yes\ncluster-config-file \"nodes.conf\"\n"));
+	CHECK(strstr(c, "cluster-announce-ip \"127.0.1.1\"\n"));
+	CHECK(strstr(c, "cluster-node-timeout 5000\n"));
+	CHECK(strstr(c, "tls-cluster yes\n"));
 	free(c);
 }
 
@@ -142,6 +170,18 @@ static void live_run(void)
 	CHECK(lv.replies == 0); /* never synchronous */
 	run_until(&lv.replies);
 	CHECK(strstr(lv.last, "allkeys-lru") != NULL);
+	/* a pipeline: every reply back to back, a binary key intact */
+	const char *set[] = {"SET", "k\0ey", "v"}, *getb[] = {"GET", "k\0ey"}, *no[] = {"NOPE"};
+	const size_t set_l[] = {3, 4, 1}, get_l[] = {3, 4}, no_l[] = {4};
+	const char *const *cmds[] = {set, getb, no};
+	const size_t *const lens[] = {set_l, get_l, no_l};
+	const int argcs[] = {3, 2, 1};
+	lv.replies = 0;
+	redis_pipeline(lv.r, 3, argcs, cmds, lens, live_reply, &lv);
+	CHECK(lv.replies == 0);
+	run_until(&lv.replies);
+	static const char want[] = "1:+OK\r\n$1\r\nv\r\n-ERR";
+	CHECK(!strncmp(lv.last, want, sizeof(want) - 1));
 	const char *bad[] = {"NOSUCHCOMMAND"};
 	lv.replies = 0;
 	redis_command(lv.r, 1, bad, live_reply, &lv);

@@ -79,11 +79,6 @@ int ec_cluster_settings_check(struct aws_call *c, struct ec_new_cluster *nc)
 	if (!ec_param_group_exists(db, c->account, c->region, nc->param_group))
 		return aws_fail(c, 404, "CacheParameterGroupNotFound",
 				"CacheParameterGroup %s not found.", nc->param_group);
-	if (!strcmp(
-		ec_param_value(db, c->a, c->account, c->region, nc->param_group, "cluster-enabled"),
-		"yes"))
-		return aws_fail(c, 400, "InvalidParameterCombination",
-				"Cluster mode (cluster-enabled yes) is not served by fogbank.");
 	nc->subnet_group = jv_get_str(c->in, "CacheSubnetGroupName");
 	if (nc->subnet_group &&
 	    !ec_subnet_group_exists(db, c->account, c->region, nc->subnet_group))
@@ -135,10 +130,10 @@ int ec_cluster_insert(struct aws_call *c, const struct ec_new_cluster *nc, int64
 	    db,
 	    "INSERT INTO ec_clusters(account, region, name, status, node_type, engine_version, "
 	    "port, param_group, subnet_group, security_groups, az, maint_window, snap_window, "
-	    "snap_retention, auto_minor, notification_arn, auth_token, auth_modified, transit, "
-	    "at_rest, rg_id, role, member_no, created) VALUES(?1, ?2, ?3, 'creating', ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, IIF(?16 IS NULL, NULL, ?17), ?18, "
-	    "?19, ?20, ?21, ?22, ?17)");
+	    "snap_retention, auto_minor, notification_arn, auth_sealed, auth_modified, transit, "
+	    "at_rest, rg_id, role, member_no, created, shard) VALUES(?1, ?2, ?3, 'creating', ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, IIF(?16 IS NULL, NULL, ?17), "
+	    "?18, ?19, ?20, ?21, ?22, ?17, ?23)");
 	const char *text[] = {c->account,	   c->region, nc->name,		nc->node_type,
 			      nc->engine_version,  NULL,      nc->param_group,	nc->subnet_group,
 			      nc->security_groups, nc->az,    nc->maint_window, nc->snap_window};
@@ -150,8 +145,15 @@ int ec_cluster_insert(struct aws_call *c, const struct ec_new_cluster *nc, int64
 	sqlite3_bind_int(st, 14, nc->auto_minor);
 	if (nc->notification_arn)
 		sqlite3_bind_text(st, 15, nc->notification_arn, -1, SQLITE_STATIC);
-	if (nc->auth_token)
-		sqlite3_bind_text(st, 16, nc->auth_token, -1, SQLITE_STATIC);
+	if (nc->auth_token) {
+		size_t n = 0;
+		void *blob =
+		    ec_seal(c->a, c->fb->data_dir,
+			    ec_seal_aad(c->a, c->account, c->region, nc->name), nc->auth_token, &n);
+		if (!blob)
+			return aws_fail(c, 500, "InternalFailure", "cannot seal the auth token");
+		sqlite3_bind_blob(st, 16, blob, (int)n, SQLITE_STATIC);
+	}
 	sqlite3_bind_double(st, 17, (double)c->now_ms / 1000.0);
 	sqlite3_bind_int(st, 18, nc->transit);
 	sqlite3_bind_int(st, 19, nc->at_rest);
@@ -160,6 +162,7 @@ int ec_cluster_insert(struct aws_call *c, const struct ec_new_cluster *nc, int64
 		sqlite3_bind_text(st, 21, nc->role, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int64(st, 22, nc->member_no);
+	sqlite3_bind_int64(st, 23, nc->shard ? nc->shard : 1);
 	int rc = db_step_done(st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return aws_fail(c, 400, "CacheClusterAlreadyExists",
@@ -180,7 +183,8 @@ int ec_cluster_insert(struct aws_call *c, const struct ec_new_cluster *nc, int64
 	ec_rm_rf(dir);
 	if (ec_mkdirs(dir) < 0)
 		return aws_fail(c, 500, "InternalFailure", "cannot create the node directory");
-	if (nc->seed_snapshot && ec_snapshot_seed(c->fb, nc->seed_snapshot, dir) < 0)
+	if (nc->seed_snapshot &&
+	    ec_snapshot_seed(c->fb, nc->seed_snapshot, nc->seed_shard, dir) < 0)
 		return aws_fail(c, 500, "InternalFailure", "cannot restore the snapshot's data");
 	return 0;
 }
@@ -200,8 +204,14 @@ int elasticache_op_create_cache_cluster(struct aws_call *c)
 		return ec_create_member(c, &nc, rg_name);
 	if (ec_cluster_settings_check(c, &nc) < 0)
 		return -1;
+	if (ec_param_cluster_mode(c->fb->db, c->a, c->account, c->region, nc.param_group))
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"A cache cluster cannot use a parameter group with cluster-enabled "
+				"yes: create a replication group for cluster mode.");
 	const char *snap = jv_get_str(c->in, "SnapshotName");
 	if (snap && ec_snapshot_usable(c, snap, &nc.seed_snapshot) < 0)
+		return -1;
+	if (nc.seed_snapshot && ec_snapshot_fits(c, nc.seed_snapshot, 0, NULL, 1) < 0)
 		return -1;
 	int64_t id = 0;
 	if (ec_tx_begin(c) < 0)
@@ -296,6 +306,11 @@ int elasticache_op_delete_cache_cluster(struct aws_call *c)
 	if (!strcmp(cl.status, EC_DELETING))
 		return aws_fail(c, 400, "InvalidCacheClusterState",
 				"Cache cluster %s is already being deleted.", cl.name);
+	if (cl.cluster_mode)
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"%s is a node of the cluster-mode group %s: delete the group, or "
+				"remove its shard with ModifyReplicationGroupShardConfiguration.",
+				cl.name, cl.rg_name);
 	if (cl.rg_id && cl.role && !strcmp(cl.role, "primary"))
 		return aws_fail(c, 400, "InvalidCacheClusterState",
 				"Cannot delete the primary cluster %s of replication group %s: "

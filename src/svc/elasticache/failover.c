@@ -53,10 +53,31 @@ static struct ec_node *reader_of(int64_t rg)
 	return best ? best : primary;
 }
 
+/* cfg_holder: the node that holds cluster-mode group rg's configuration
+ * endpoint: its first serving primary by member number, else any serving
+ * node (every node answers with MOVED to the right one). */
+static struct ec_node *cfg_holder(int64_t rg)
+{
+	struct ec_node *best = NULL;
+	for (struct ec_node *n = ec_node_list(); n; n = n->next) {
+		if (n->rg_id != rg || !n->ready || !n->r || n->want != EC_WANT_RUN)
+			continue;
+		if (!best || (n->is_primary && !best->is_primary) ||
+		    (n->is_primary == best->is_primary && n->member_no < best->member_no))
+			best = n;
+	}
+	return best;
+}
+
 /* desired: the bind list node n should have. */
 static void desired(struct ec_node *n, char out[64])
 {
 	snprintf(out, 64, "%s", n->addr);
+	if (n->cluster) {
+		if (n->cfg_addr[0] && cfg_holder(n->rg_id) == n)
+			snprintf(out, 64, "%s %s", n->addr, n->cfg_addr);
+		return;
+	}
 	size_t o = strlen(out);
 	if (n->is_primary && n->primary_addr[0])
 		o += (size_t)snprintf(out + o, 64 - o, " %s", n->primary_addr);
@@ -154,7 +175,9 @@ static void rc_finish(void)
 {
 	struct fogbank *fb = ec_rt_fb();
 	for (struct ec_node *n = ec_node_list(); n; n = n->next) {
-		if (!n->rg_id || !n->is_primary || !n->ready || !holds(n->bind, n->primary_addr))
+		/* a cluster-mode group is available when its cluster is (cluster.c) */
+		if (!n->rg_id || n->cluster || !n->is_primary || !n->ready ||
+		    !holds(n->bind, n->primary_addr))
 			continue;
 		int all = 1;
 		for (struct ec_node *m = ec_node_list(); m; m = m->next)
@@ -259,6 +282,8 @@ void ec_rg_finish_delete(struct db *db, struct arena *a, int64_t rg_id)
 		return;
 	addr_free(db, ec_rg_owner(a, rg.account, rg.region, rg.name, "primary"));
 	addr_free(db, ec_rg_owner(a, rg.account, rg.region, rg.name, "reader"));
+	addr_free(db, ec_rg_owner(a, rg.account, rg.region, rg.name, "config"));
+	ec_autosnap_drop(db, a, rg.account, rg.region, NULL, rg.name);
 	ec_tags_drop(db, ec_arn(a, rg.region, rg.account, "replicationgroup", rg.name));
 	st = db_stmt(db, "DELETE FROM ec_rgs WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, rg_id);

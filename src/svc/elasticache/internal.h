@@ -10,7 +10,14 @@
  * `bind` (CONFIG SET bind), and one replica adds the reader's. On a
  * failover the promoted replica binds the primary address once the old
  * primary is gone, so clients reconnecting to the PrimaryEndpoint reach
- * the new primary with no hop through fogbank (see failover.c). */
+ * the new primary with no hop through fogbank (see failover.c).
+ *
+ * Cluster mode (a parameter group with cluster-enabled yes): the group has
+ * shards ("node groups", ec_shards), each a primary and replicas, every
+ * node a cluster-enabled redis-server; fogbank joins them into one Redis
+ * Cluster (cluster.c) and the ConfigurationEndpoint is one more loopback
+ * address, bound by one serving primary, so `redis-cli -c` starts there
+ * and follows MOVED redirects to the nodes' own addresses. */
 #ifndef FB_SVC_ELASTICACHE_INTERNAL_H
 #define FB_SVC_ELASTICACHE_INTERNAL_H
 #include "core/compat.h"
@@ -22,6 +29,7 @@
 #define EC_DEFAULT_PORT 6379
 #define EC_FAMILY "redis7"
 #define EC_DEFAULT_PARAM_GROUP "default.redis7"
+#define EC_DEFAULT_CLUSTER_PARAM_GROUP "default.redis7.cluster.on"
 #define EC_MAX_TAGS 50
 
 #define EC_AVAILABLE "available"
@@ -30,6 +38,9 @@
 #define EC_DELETING "deleting"
 #define EC_REBOOTING "rebooting cache cluster nodes"
 #define EC_SNAPSHOTTING "snapshotting"
+#define EC_SLOTS 16384
+#define EC_MAX_NODES 90 /* AWS's default node quota per cluster */
+#define EC_MAX_SHARDS 90
 
 /* A row of ec_clusters (with its group's name); strings in an arena. */
 struct ec_cluster {
@@ -39,8 +50,11 @@ struct ec_cluster {
 	const char *maint_window, *snap_window, *notification_arn;
 	const char *auth_token, *auth_token_old, *role, *rg_name;
 	int64_t port, snap_retention, member_no;
+	int64_t shard; /* node group number (1 when not in cluster mode) */
 	int auto_minor, transit, at_rest;
-	double auth_modified, created;
+	int cluster_mode;    /* its group runs in cluster mode */
+	int auth_unreadable; /* a sealed token did not open: never start it */
+	double auth_modified, created, auto_snap_at;
 	char addr[16]; /* the node's endpoint address */
 };
 
@@ -48,9 +62,10 @@ struct ec_cluster {
 struct ec_rg {
 	int64_t id;
 	const char *account, *region, *name, *description, *status, *kms_key_id, *snapshotting;
-	int auto_failover, multi_az;
-	double created;
+	int auto_failover, multi_az, cluster_mode;
+	double created, auto_snap_at;
 	char primary_addr[16], reader_addr[16];
+	char cfg_addr[16]; /* cluster mode: the ConfigurationEndpoint */
 };
 
 /* What a new cache cluster row gets (CreateCacheCluster, and each member
@@ -60,7 +75,9 @@ struct ec_new_cluster {
 	const char *security_groups, *az, *maint_window, *snap_window, *notification_arn;
 	const char *auth_token, *role;
 	int64_t port, snap_retention, member_no, rg_id;
+	int64_t shard;	       /* node group number; 0 means 1 */
 	int64_t seed_snapshot; /* snapshot whose data the node starts with; 0 none */
+	int64_t seed_shard;    /* cluster mode: the shard RDB of seed_snapshot */
 	int transit, at_rest, auto_minor;
 };
 
@@ -87,12 +104,67 @@ int ec_cluster_insert(struct aws_call *c, const struct ec_new_cluster *nc, int64
 
 /* --- groups.c --- */
 
+/* ec_rg_insert: the group row (status creating), its endpoint addresses
+ * (a configuration endpoint in cluster mode, else primary and reader) and
+ * tags; inside the caller's transaction. 0 or -1 with the error. */
+int ec_rg_insert(struct aws_call *c, const char *name, int auto_failover, int multi_az,
+		 int cluster_mode, int64_t *id);
+
 /* ec_create_member: CreateCacheCluster with ReplicationGroupId: a new
  * replica of that group, with the group's settings. */
 int ec_create_member(struct aws_call *c, struct ec_new_cluster *nc, const char *rg_name);
 
+/* --- shards.c: cluster mode at creation --- */
+
+/* One node group a create call asks for. */
+struct ec_shard_plan {
+	int64_t shard;	    /* NodeGroupId as a number */
+	int64_t replicas;   /* replicas besides the primary */
+	int64_t seed_shard; /* the snapshot's shard whose RDB seeds it; 0: its only RDB */
+	const char *slots;  /* "a-b[,c-d]" */
+};
+/* A stored node group. */
+struct ec_shard {
+	int64_t shard;
+	const char *slots;
+};
+/* ec_slots_even: shard i of n's share of the 16384 slots, "a-b" (arena). */
+char *ec_slots_even(struct arena *a, int64_t i, int64_t n);
+/* ec_slots_mark: sets map[slot] = shard for every slot of spec ("a-b" or
+ * "a", comma-separated); -1 when spec is malformed, out of range, or
+ * claims a slot already marked. */
+int ec_slots_mark(const char *spec, int16_t *map, int16_t shard);
+/* ec_shard_plan: the node groups of a cluster-mode CreateReplicationGroup
+ * (arena array, *count entries); 0 or -1 with AWS's error. */
+int ec_shard_plan(struct aws_call *c, struct ec_shard_plan **out, int64_t *count);
+/* ec_shards_insert: the ec_shards rows of group rg_id (in the caller's
+ * transaction). 0 or -1 with the error. */
+int ec_shards_insert(struct aws_call *c, int64_t rg_id, const struct ec_shard_plan *p, int64_t n);
+/* ec_shard_members_insert: every node of plan p as a member cluster of
+ * nc->rg_id named <name>-<shard>-<member> (the first of each shard its
+ * primary, seeded from nc->seed_snapshot), numbered after nc->member_no;
+ * ids gets their ids, *count how many rows were attempted. 0 or -1 with
+ * the error. */
+int ec_shard_members_insert(struct aws_call *c, const char *name, struct ec_new_cluster *nc,
+			    const struct ec_shard_plan *p, int64_t n, int64_t *ids, int64_t *count);
+/* ec_shards_of_rg: group rg_id's node groups by number (arena array). */
+size_t ec_shards_of_rg(struct db *db, struct arena *a, int64_t rg_id, struct ec_shard **out);
+
 /* --- snapshots.c --- */
 
+/* ec_snapshot_fits: whether snapshot seed can seed a new group (cluster
+ * mode cm, n shards of plan): a cluster-mode snapshot needs as many
+ * shards, and gives them its slots when the call gave none; a snapshot
+ * of one node seeds a group of one shard. 0 or -1 with the error. */
+int ec_snapshot_fits(struct aws_call *c, int64_t seed, int cm, struct ec_shard_plan *plan,
+		     int64_t n);
+
+/* ec_snapshot_take: snapshot name of cluster cl (or of group rg, cl its
+ * primary; every shard in cluster mode) with SnapshotSource source:
+ * the row committed, statuses "snapshotting", the job started. 0 or -1
+ * with the error. */
+int ec_snapshot_take(struct aws_call *c, const char *name, const struct ec_cluster *cl,
+		     const struct ec_rg *rg, const char *source);
 /* ec_snapshot_usable: the id of available snapshot name, for seeding;
  * -1 with SnapshotNotFoundFault / InvalidSnapshotState. */
 int ec_snapshot_usable(struct aws_call *c, const char *name, int64_t *id);
@@ -151,8 +223,9 @@ int ec_page(struct aws_call *c, int64_t *max, int64_t *offset);
 void ec_page_marker(struct aws_call *c, struct jv *o, int64_t next);
 /* ec_node_dir: "<data_dir>/elasticache/nodes/<id>" (arena). */
 char *ec_node_dir(struct arena *a, const char *data_dir, int64_t id);
-/* ec_snapshot_path: "<data_dir>/elasticache/snapshots/<id>.rdb" (arena). */
-char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id);
+/* ec_snapshot_path: "<data_dir>/elasticache/snapshots/<id>.rdb", or
+ * "<id>-<shard>.rdb" for a shard of a cluster-mode snapshot (arena). */
+char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id, int64_t shard);
 /* ec_mkdirs: creates dir and parents (0700). 0 or -1. */
 int ec_mkdirs(const char *dir);
 /* ec_rm_rf: removes a node directory tree. */
@@ -187,7 +260,13 @@ const struct ec_param_def *ec_param_def_find(const char *name);
 /* ec_param_check: 0 when value is valid for def, else -1 with
  * InvalidParameterValue. */
 int ec_param_check(struct aws_call *c, const struct ec_param_def *def, const char *value);
-/* ec_param_group_exists: 1 when group is default.redis7 or stored. */
+/* ec_param_group_default: 1 for AWS's built-in groups (default.redis7,
+ * default.redis7.cluster.on), which exist everywhere and never change. */
+int ec_param_group_default(const char *group);
+/* ec_param_cluster_mode: 1 when group sets cluster-enabled yes. */
+int ec_param_cluster_mode(struct db *db, struct arena *a, const char *account, const char *region,
+			  const char *group);
+/* ec_param_group_exists: 1 when group is a default group or stored. */
 int ec_param_group_exists(struct db *db, const char *account, const char *region,
 			  const char *group);
 /* ec_param_value: the group's value of parameter name (its default when
@@ -221,11 +300,13 @@ struct ec_node {
 	char *name, *account, *region;
 	char addr[16], primary_addr[16], reader_addr[16];
 	int port, is_primary;
-	int64_t member_no;
-	uint64_t gen;	 /* runs started, so late replies can tell a new run */
-	struct redis *r; /* NULL while down */
-	int ready;	 /* answered PING (and, a replica, synced) */
-	int want;	 /* EC_WANT_* */
+	int64_t member_no, shard;
+	int cluster;	   /* a node of a cluster-mode group */
+	char cfg_addr[16]; /* its group's configuration endpoint */
+	uint64_t gen;	   /* runs started, so late replies can tell a new run */
+	struct redis *r;   /* NULL while down */
+	int ready;	   /* answered PING (and, a replica, synced) */
+	int want;	   /* EC_WANT_* */
 	int64_t final_snapshot;
 	char bind[64]; /* the addresses the server listens on now */
 	int crashes;
@@ -260,6 +341,25 @@ void ec_node_delete(int64_t id, int64_t snap_id);
 void ec_node_send(struct ec_node *n, int argc, const char *const *argv);
 /* ec_node_finish_delete: the node is stopped: removes it for good. */
 void ec_node_finish_delete(int64_t id);
+
+/* --- seal.c: auth tokens at rest --- */
+
+/* ec_seal: token sealed under the ElastiCache key of data_dir, bound to
+ * aad (ec_seal_aad); the blob is in arena a, *len its size. NULL when
+ * master.key cannot be read (logged). */
+void *ec_seal(struct arena *a, const char *data_dir, const char *aad, const char *token,
+	      size_t *len);
+/* ec_unseal: the token (arena, NUL-terminated) of a blob from ec_seal with
+ * the same aad; NULL when it does not open. */
+char *ec_unseal(struct arena *a, const char *data_dir, const char *aad, const void *blob, size_t n);
+/* ec_seal_aad: the additional data binding a token to its cluster. */
+char *ec_seal_aad(struct arena *a, const char *account, const char *region, const char *name);
+/* ec_seal_reset: wipes the cached key (tests; a new data dir). */
+void ec_seal_reset(void);
+/* ec_seal_legacy: seals the plaintext tokens a version-1 store holds and
+ * empties their columns (secure_delete on, so the old pages are zeroed).
+ * At boot, before any node starts. */
+void ec_seal_legacy(struct db *db, const char *data_dir);
 
 /* --- tls.c --- */
 
@@ -303,16 +403,83 @@ void ec_rg_finish_delete(struct db *db, struct arena *a, int64_t rg_id);
  * nodes that should hold them and updates group statuses. */
 void ec_rg_reconcile(void);
 
+/* --- autosnap.c: the timer and automated snapshots --- */
+
+/* ec_tick_start: arms the elasticache timer (cluster roles every second,
+ * the automated snapshot sweep every FOGBANK_ELASTICACHE_SWEEP_MS); reads
+ * FOGBANK_ELASTICACHE_DAY_SECONDS. At boot, after ec_rt_attach. */
+void ec_tick_start(void);
+/* ec_tick_stop: cancels it (fogbank's exit, before loop_free). */
+void ec_tick_stop(void);
+/* ec_autosnap_due: 1 when the daily window (e.g. "06:30-07:30", UTC; its
+ * start scaled to a day of day_len ms) opened after last_ms and by
+ * now_ms (wall clock ms): an automated snapshot is due. */
+int ec_autosnap_due(const char *window, int64_t last_ms, int64_t now_ms, int64_t day_len);
+/* ec_autosnap_sweep: takes the automated snapshots due at now_ms (wall)
+ * and prunes those beyond their retention limit. */
+void ec_autosnap_sweep(int64_t now_ms);
+/* ec_autosnap_drop: deletes the automated snapshots of cluster (outside a
+ * group; rg NULL) or of group rg (cluster NULL), rows, tags and files,
+ * inside the caller's transaction. */
+void ec_autosnap_drop(struct db *db, struct arena *a, const char *account, const char *region,
+		      const char *cluster, const char *rg);
+
+/* --- cluster.c, cluster_roles.c: cluster mode at run time --- */
+
+/* ec_cluster_kick: joins cluster-mode group rg_id's nodes into one Redis
+ * Cluster when it is being created (or resharded) and every member
+ * serves; the group becomes available once the cluster is ok. A join in
+ * progress is left alone. */
+void ec_cluster_kick(int64_t rg_id);
+/* ec_cluster_tick: from the elasticache timer: retries joins that did not
+ * finish, and follows Redis Cluster's own failovers (ROLE of every node). */
+void ec_cluster_tick(void);
+/* ec_cluster_failover: CLUSTER FAILOVER on a serving replica of shard of
+ * group rg_id (TestFailover). 0, or -1 when the shard has none. */
+int ec_cluster_failover(int64_t rg_id, int64_t shard);
+/* ec_cluster_shutdown: frees the joins in progress (fogbank's exit). */
+void ec_cluster_shutdown(void);
+
+/* --- reshard.c: moving slots between shards --- */
+
+/* ec_reshard_start: once group rg_id's cluster is joined while it is
+ * modifying: moves every slot to the shard the stored layout gives it,
+ * deletes the shards left without slots, and makes the group available.
+ * A failure leaves it modifying; the tick tries again. */
+void ec_reshard_start(int64_t rg_id);
+/* ec_reshard_busy: 1 while group rg_id's slots are moving. */
+int ec_reshard_busy(int64_t rg_id);
+/* ec_reshard_request: notes that a reshard of group rg_id was asked for
+ * (PendingModifiedValues shows it from then on until it is done). */
+void ec_reshard_request(int64_t rg_id);
+/* ec_reshard_progress: the percentage of slots moved (0 while new nodes
+ * join), or -1 when group rg_id is not resharding. */
+int ec_reshard_progress(int64_t rg_id);
+/* ec_reshard_shutdown: frees the migrations in progress (fogbank's exit). */
+void ec_reshard_shutdown(void);
+
 /* --- snapjob.c --- */
 
 /* ec_snapshot_run: BGSAVE on cluster id's server, then the durable copy
  * into snapshot snap_id's file; then deletes the cluster when
  * then_delete. */
 void ec_snapshot_run(int64_t snap_id, int64_t id, int then_delete);
+/* ec_snapshot_run_shards: the same for a cluster-mode group: one RDB per
+ * shard from every shard's primary at once; available when all are.
+ * With then_delete every member is deleted once it is. */
+void ec_snapshot_run_shards(int64_t snap_id, int64_t rg_id, int then_delete);
+/* ec_snapshot_files: the paths of snapshot snap_id's RDB file(s), a
+ * NULL-terminated arena array; read it before the row goes (the shard rows
+ * name the files), unlink after the commit (ec_unlink_all). */
+const char **ec_snapshot_files(struct db *db, struct arena *a, const char *data_dir,
+			       int64_t snap_id);
+/* ec_unlink_all: unlinks every path of a NULL-terminated list. */
+void ec_unlink_all(const char *const *paths);
 /* ec_snapshots_interrupted: at boot, marks snapshots a crash interrupted
  * as failed (their files may be partial) and removes their files. */
 void ec_snapshots_interrupted(struct db *db);
-/* ec_snapshot_seed: puts snapshot snap_id's RDB into a fresh node
- * directory as the AOF base, so the node starts with its data. 0 or -1. */
-int ec_snapshot_seed(struct fogbank *fb, int64_t snap_id, const char *node_dir);
+/* ec_snapshot_seed: puts snapshot snap_id's RDB (of shard, in a
+ * cluster-mode snapshot; else 0) into a fresh node directory as the AOF
+ * base, so the node starts with its data. 0 or -1. */
+int ec_snapshot_seed(struct fogbank *fb, int64_t snap_id, int64_t shard, const char *node_dir);
 #endif

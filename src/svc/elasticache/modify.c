@@ -31,6 +31,12 @@ static int change_args(struct aws_call *c, const struct ec_cluster *cl, struct e
 	if (ch->param_group && !ec_param_group_exists(db, c->account, c->region, ch->param_group))
 		return aws_fail(c, 404, "CacheParameterGroupNotFound",
 				"CacheParameterGroup %s not found.", ch->param_group);
+	if (ch->param_group &&
+	    ec_param_cluster_mode(db, c->a, c->account, c->region, ch->param_group) !=
+		ec_param_cluster_mode(db, c->a, c->account, c->region, cl->param_group))
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"The new parameter group must keep cluster-enabled as it is (%s).",
+				cl->cluster_mode ? "yes" : "no");
 	if (ch->param_group && strcmp(ch->param_group, cl->param_group)) {
 		size_t n;
 		const struct ec_param_def *d = ec_param_defs(&n);
@@ -80,6 +86,39 @@ static int change_args(struct aws_call *c, const struct ec_cluster *cl, struct e
 	return ch->token ? ec_auth_token_check(c, ch->token) : 0;
 }
 
+/* change_token: records ch's auth token change on cluster id (inside the
+ * transaction): sealed for that cluster, the current one kept as the old
+ * token on ROTATE. 0 or -1 with the error. */
+static int change_token(struct aws_call *c, int64_t id, const struct ec_change *ch)
+{
+	struct ec_cluster cl;
+	struct arena *a = c->a;
+	if (ec_cluster_load(c->fb->db, a, id, &cl) < 0)
+		return ec_fail_db(c, SQLITE_NOTFOUND);
+	void *blob = NULL;
+	size_t n = 0;
+	if (ch->token) {
+		blob = ec_seal(a, c->fb->data_dir, ec_seal_aad(a, cl.account, cl.region, cl.name),
+			       ch->token, &n);
+		if (!blob)
+			return aws_fail(c, 500, "InternalFailure", "cannot seal the auth token");
+	}
+	sqlite3_stmt *st = db_stmt(
+	    c->fb->db, "UPDATE ec_clusters SET auth_sealed_old = CASE ?2 WHEN 'ROTATE' THEN "
+		       "auth_sealed ELSE NULL END, auth_sealed = ?3, auth_modified = ?4 WHERE "
+		       "id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, ch->strategy, -1, SQLITE_STATIC);
+	if (blob)
+		sqlite3_bind_blob(st, 3, blob, (int)n, SQLITE_STATIC);
+	sqlite3_bind_double(st, 4, (double)c->now_ms / 1000.0);
+	int rc = db_step_done(st);
+	if (rc != SQLITE_DONE)
+		return ec_fail_db(c, rc);
+	ec_set_status(c->fb->db, id, EC_MODIFYING, EC_AVAILABLE);
+	return 0;
+}
+
 /* change_apply: records ch on cluster id (inside the transaction). */
 static int change_apply(struct aws_call *c, int64_t id, const struct ec_change *ch)
 {
@@ -103,21 +142,11 @@ static int change_apply(struct aws_call *c, int64_t id, const struct ec_change *
 	sqlite3_bind_int(st, 10, ch->auto_minor);
 	sqlite3_bind_int(st, 11, ch->reboot_params);
 	int rc = db_step_done(st);
-	if (rc == SQLITE_DONE && ch->strategy) {
-		st = db_stmt(c->fb->db,
-			     "UPDATE ec_clusters SET auth_token_old = CASE ?2 WHEN 'ROTATE' THEN "
-			     "auth_token ELSE NULL END, auth_token = ?3, auth_modified = ?4 WHERE "
-			     "id = ?1");
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, ch->strategy, -1, SQLITE_STATIC);
-		if (ch->token)
-			sqlite3_bind_text(st, 3, ch->token, -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, 4, (double)c->now_ms / 1000.0);
-		rc = db_step_done(st);
-	}
+	if (rc == SQLITE_DONE && ch->strategy)
+		return change_token(c, id, ch);
 	if (rc != SQLITE_DONE)
 		return ec_fail_db(c, rc);
-	if (ch->param_group || ch->strategy)
+	if (ch->param_group)
 		ec_set_status(c->fb->db, id, EC_MODIFYING, EC_AVAILABLE);
 	return 0;
 }
@@ -177,6 +206,10 @@ int elasticache_op_modify_replication_group(struct aws_call *c)
 	if (maz && !af)
 		return aws_fail(c, 400, "InvalidParameterCombination",
 				"Multi-AZ requires automatic failover.");
+	if (rg.cluster_mode && (!af || jv_get_str(c->in, "PrimaryClusterId")))
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"In cluster mode automatic failover stays on and primaries change "
+				"with TestFailover, not PrimaryClusterId.");
 	const char *new_primary = ec_lower(c, jv_get_str(c->in, "PrimaryClusterId"));
 	int64_t promote = 0;
 	int member = 0;
@@ -224,6 +257,33 @@ int elasticache_op_modify_replication_group(struct aws_call *c)
 	return 0;
 }
 
+/* cluster_failover: TestFailover of shard ng of a cluster-mode group: a
+ * real CLUSTER FAILOVER on one of its replicas (Redis Cluster moves the
+ * slots; the roles follow on the next tick). 0 or -1 with the error. */
+static int cluster_failover(struct aws_call *c, const struct ec_rg *rg, const char *ng)
+{
+	struct ec_shard *sh;
+	size_t k = ec_shards_of_rg(c->fb->db, c->a, rg->id, &sh);
+	int64_t shard = 0;
+	for (size_t i = 0; ng && i < k; i++)
+		if (!strcmp(arena_sprintf(c->a, "%04lld", (long long)sh[i].shard), ng))
+			shard = sh[i].shard;
+	if (!shard)
+		return aws_fail(c, 404, "NodeGroupNotFoundFault", "Node group %s not found.",
+				ng ? ng : "");
+	if (strcmp(rg->status, EC_AVAILABLE))
+		return aws_fail(c, 400, "InvalidReplicationGroupState",
+				"Replication group %s is not available.", rg->name);
+	if (ec_cluster_failover(rg->id, shard) < 0)
+		return aws_fail(c, 400, "InvalidReplicationGroupState",
+				"Node group %s of %s has no serving replica to fail over to.", ng,
+				rg->name);
+	ec_event(c->fb->db, c->account, c->region, rg->name, "replication-group",
+		 "Test Failover API called for node group %s", ng);
+	jv_set(c->a, aws_out(c), "ReplicationGroup", ec_rg_jv(c, rg));
+	return 0;
+}
+
 int elasticache_op_test_failover(struct aws_call *c)
 {
 	ec_rt_attach(c->fb);
@@ -231,6 +291,8 @@ int elasticache_op_test_failover(struct aws_call *c)
 	if (ec_rg_find(c, ec_lower(c, jv_get_str(c->in, "ReplicationGroupId")), &rg) < 0)
 		return -1;
 	const char *ng = jv_get_str(c->in, "NodeGroupId");
+	if (rg.cluster_mode)
+		return cluster_failover(c, &rg, ng);
 	if (!ng || strcmp(ng, EC_NODE_GROUP_ID))
 		return aws_fail(c, 404, "NodeGroupNotFoundFault", "Node group %s not found.",
 				ng ? ng : "");

@@ -88,7 +88,7 @@ struct jv *ec_cluster_jv(struct aws_call *c, const struct ec_cluster *cl, int sh
 	jv_set_str(a, o, "ReplicationGroupId", cl->rg_name);
 	jv_set_int(a, o, "SnapshotRetentionLimit", cl->snap_retention);
 	jv_set_str(a, o, "SnapshotWindow", cl->snap_window);
-	jv_set_bool(a, o, "AuthTokenEnabled", cl->auth_token != NULL);
+	jv_set_bool(a, o, "AuthTokenEnabled", cl->auth_token || cl->auth_unreadable);
 	if (cl->auth_modified > 0)
 		jv_set_double(a, o, "AuthTokenLastModifiedDate", cl->auth_modified);
 	jv_set_bool(a, o, "TransitEncryptionEnabled", cl->transit);
@@ -101,6 +101,51 @@ struct jv *ec_cluster_jv(struct aws_call *c, const struct ec_cluster *cl, int sh
 	return o;
 }
 
+/* shard_groups: the NodeGroups of a cluster-mode group: one per shard
+ * with its slots and members (no per-shard endpoints: clients go through
+ * the ConfigurationEndpoint, as on AWS). */
+static struct jv *shard_groups(struct aws_call *c, const struct ec_rg *rg,
+			       const struct ec_cluster *m, size_t n)
+{
+	struct arena *a = c->a;
+	struct ec_shard *sh;
+	size_t k = ec_shards_of_rg(c->fb->db, a, rg->id, &sh);
+	struct jv *groups = jv_array(a);
+	for (size_t g = 0; g < k; g++) {
+		struct jv *ng = jv_object(a), *members = jv_array(a);
+		jv_set_str(a, ng, "NodeGroupId",
+			   arena_sprintf(a, "%04lld", (long long)sh[g].shard));
+		jv_set_str(a, ng, "Status", rg->status);
+		jv_set_str(a, ng, "Slots", sh[g].slots);
+		for (size_t i = 0; i < n; i++) {
+			if (m[i].shard != sh[g].shard)
+				continue;
+			struct jv *mem = jv_object(a);
+			jv_set_str(a, mem, "CacheClusterId", m[i].name);
+			jv_set_str(a, mem, "CacheNodeId", EC_NODE_ID);
+			jv_set_str(a, mem, "PreferredAvailabilityZone", m[i].az);
+			jv_push(a, members, mem);
+		}
+		jv_set(a, ng, "NodeGroupMembers", members);
+		jv_push(a, groups, ng);
+	}
+	return groups;
+}
+
+/* pending: PendingModifiedValues: a cluster-mode group's slot migration. */
+static struct jv *pending(struct aws_call *c, const struct ec_rg *rg)
+{
+	struct jv *o = jv_object(c->a);
+	int pct = rg->cluster_mode ? ec_reshard_progress(rg->id) : -1;
+	if (pct < 0)
+		return o;
+	struct jv *rs = jv_object(c->a), *sm = jv_object(c->a);
+	jv_set_double(c->a, sm, "ProgressPercentage", pct);
+	jv_set(c->a, rs, "SlotMigration", sm);
+	jv_set(c->a, o, "Resharding", rs);
+	return o;
+}
+
 struct jv *ec_rg_jv(struct aws_call *c, const struct ec_rg *rg)
 {
 	struct arena *a = c->a;
@@ -110,29 +155,35 @@ struct jv *ec_rg_jv(struct aws_call *c, const struct ec_rg *rg)
 	jv_set_str(a, o, "ReplicationGroupId", rg->name);
 	jv_set_str(a, o, "Description", rg->description);
 	jv_set_str(a, o, "Status", rg->status);
-	jv_set(a, o, "PendingModifiedValues", jv_object(a));
-	struct jv *ids = jv_array(a), *members = jv_array(a);
+	jv_set(a, o, "PendingModifiedValues", pending(c, rg));
+	struct jv *ids = jv_array(a);
 	const struct ec_cluster *first = n ? &m[0] : NULL;
-	for (size_t i = 0; i < n; i++) {
-		jv_push(a, ids, jv_string_c(a, m[i].name));
-		struct jv *mem = jv_object(a);
-		jv_set_str(a, mem, "CacheClusterId", m[i].name);
-		jv_set_str(a, mem, "CacheNodeId", EC_NODE_ID);
-		jv_set(a, mem, "ReadEndpoint", endpoint(c, m[i].addr, m[i].port));
-		jv_set_str(a, mem, "PreferredAvailabilityZone", m[i].az);
-		jv_set_str(a, mem, "CurrentRole", m[i].role ? m[i].role : "replica");
-		jv_push(a, members, mem);
-	}
-	jv_set(a, o, "MemberClusters", ids);
-	struct jv *groups = jv_array(a), *ng = jv_object(a);
 	int64_t port = first ? first->port : EC_DEFAULT_PORT;
-	jv_set_str(a, ng, "NodeGroupId", EC_NODE_GROUP_ID);
-	jv_set_str(a, ng, "Status", rg->status);
-	jv_set(a, ng, "PrimaryEndpoint", endpoint(c, rg->primary_addr, port));
-	jv_set(a, ng, "ReaderEndpoint", endpoint(c, rg->reader_addr, port));
-	jv_set(a, ng, "NodeGroupMembers", members);
-	jv_push(a, groups, ng);
-	jv_set(a, o, "NodeGroups", groups);
+	for (size_t i = 0; i < n; i++)
+		jv_push(a, ids, jv_string_c(a, m[i].name));
+	jv_set(a, o, "MemberClusters", ids);
+	if (rg->cluster_mode) {
+		jv_set(a, o, "NodeGroups", shard_groups(c, rg, m, n));
+		jv_set(a, o, "ConfigurationEndpoint", endpoint(c, rg->cfg_addr, port));
+	} else {
+		struct jv *groups = jv_array(a), *ng = jv_object(a), *members = jv_array(a);
+		for (size_t i = 0; i < n; i++) {
+			struct jv *mem = jv_object(a);
+			jv_set_str(a, mem, "CacheClusterId", m[i].name);
+			jv_set_str(a, mem, "CacheNodeId", EC_NODE_ID);
+			jv_set(a, mem, "ReadEndpoint", endpoint(c, m[i].addr, m[i].port));
+			jv_set_str(a, mem, "PreferredAvailabilityZone", m[i].az);
+			jv_set_str(a, mem, "CurrentRole", m[i].role ? m[i].role : "replica");
+			jv_push(a, members, mem);
+		}
+		jv_set_str(a, ng, "NodeGroupId", EC_NODE_GROUP_ID);
+		jv_set_str(a, ng, "Status", rg->status);
+		jv_set(a, ng, "PrimaryEndpoint", endpoint(c, rg->primary_addr, port));
+		jv_set(a, ng, "ReaderEndpoint", endpoint(c, rg->reader_addr, port));
+		jv_set(a, ng, "NodeGroupMembers", members);
+		jv_push(a, groups, ng);
+		jv_set(a, o, "NodeGroups", groups);
+	}
 	if (rg->snapshotting)
 		jv_set_str(a, o, "SnapshottingClusterId", rg->snapshotting);
 	jv_set_str(a, o, "AutomaticFailover", rg->auto_failover ? "enabled" : "disabled");
@@ -141,14 +192,14 @@ struct jv *ec_rg_jv(struct aws_call *c, const struct ec_rg *rg)
 		jv_set_int(a, o, "SnapshotRetentionLimit", first->snap_retention);
 		jv_set_str(a, o, "SnapshotWindow", first->snap_window);
 		jv_set_str(a, o, "CacheNodeType", first->node_type);
-		jv_set_bool(a, o, "AuthTokenEnabled", first->auth_token != NULL);
+		jv_set_bool(a, o, "AuthTokenEnabled", first->auth_token || first->auth_unreadable);
 		if (first->auth_modified > 0)
 			jv_set_double(a, o, "AuthTokenLastModifiedDate", first->auth_modified);
 		jv_set_bool(a, o, "TransitEncryptionEnabled", first->transit);
 		jv_set_bool(a, o, "AtRestEncryptionEnabled", first->at_rest);
 		jv_set_bool(a, o, "AutoMinorVersionUpgrade", first->auto_minor);
 	}
-	jv_set_bool(a, o, "ClusterEnabled", 0);
+	jv_set_bool(a, o, "ClusterEnabled", rg->cluster_mode);
 	jv_set_str(a, o, "KmsKeyId", rg->kms_key_id);
 	jv_set_str(a, o, "ARN", ec_arn(a, rg->region, rg->account, "replicationgroup", rg->name));
 	jv_set(a, o, "UserGroupIds", jv_array(a));

@@ -1,8 +1,8 @@
 /* paramgroups.c - cache parameter groups of family redis7: Create,
  * Describe, Modify (immediate parameters applied live to every node using
  * the group), Reset, Delete, DescribeCacheParameters and
- * DescribeEngineDefaultParameters. default.redis7 always exists and
- * cannot be changed, as on AWS. Only values that differ from a default
+ * DescribeEngineDefaultParameters. default.redis7 and
+ * default.redis7.cluster.on always exist and cannot be changed, as on AWS. Only values that differ from a default
  * are stored. */
 #include "core/compat.h"
 #include "aws/gen/elasticache_ops.h"
@@ -23,7 +23,7 @@ static struct jv *group_jv(struct aws_call *c, const char *name, const char *fam
 }
 
 /* group_arg: the CacheParameterGroupName of a call on an existing group;
- * modifiable: refuse default.redis7. NULL with the error. */
+ * modifiable: refuse the default groups. NULL with the error. */
 static const char *group_arg(struct aws_call *c, int modifiable)
 {
 	const char *g = jv_get_str(c->in, "CacheParameterGroupName");
@@ -32,7 +32,7 @@ static const char *group_arg(struct aws_call *c, int modifiable)
 			 g ? g : "");
 		return NULL;
 	}
-	if (modifiable && !strcmp(g, EC_DEFAULT_PARAM_GROUP)) {
+	if (modifiable && ec_param_group_default(g)) {
 		aws_fail(c, 400, "InvalidParameterValue",
 			 "Cannot modify or delete default cache parameter group %s.", g);
 		return NULL;
@@ -90,7 +90,9 @@ int elasticache_op_describe_cache_parameter_groups(struct aws_call *c)
 	    db_stmt(c->fb->db,
 		    "SELECT name, family, description FROM (SELECT 0 AS k, '" EC_DEFAULT_PARAM_GROUP
 		    "' AS name, '" EC_FAMILY "' AS family, 'Default parameter group for " EC_FAMILY
-		    "' AS description UNION ALL SELECT 1, name, family, description FROM "
+		    "' AS description UNION ALL SELECT 0, '" EC_DEFAULT_CLUSTER_PARAM_GROUP
+		    "', '" EC_FAMILY "', 'Default parameter group for " EC_FAMILY
+		    " with cluster mode on' UNION ALL SELECT 1, name, family, description FROM "
 		    "ec_param_groups WHERE account = ?1 AND region = ?2) WHERE ?3 IS NULL OR "
 		    "name = ?3 ORDER BY k, name LIMIT ?4 OFFSET ?5");
 	sqlite3_bind_text(st, 1, c->account, -1, SQLITE_STATIC);
@@ -129,7 +131,9 @@ static int params_list(struct aws_call *c, const char *group, struct jv *o)
 		const char *v =
 		    group ? ec_param_value(c->fb->db, c->a, c->account, c->region, group, d[i].name)
 			  : d[i].def;
-		const char *src = strcmp(v, d[i].def) ? "user" : "system";
+		const char *src = strcmp(v, d[i].def) && !(group && ec_param_group_default(group))
+				      ? "user"
+				      : "system";
 		if (source && strcmp(source, src) &&
 		    !(strcmp(source, "engine-default") == 0 && !strcmp(src, "system")))
 			continue;

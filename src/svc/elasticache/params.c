@@ -42,12 +42,12 @@ static const struct ec_param_def defs[] = {
      "If enabled, clients who attempt to write to a read-only replica will be disconnected.", 1, 0,
      0},
     {"cluster-allow-pubsubshard-when-down", "yes", B, YN,
-     "Allow pubsub shard commands while the cluster is down.", 1, 0, 0},
+     "Allow pubsub shard commands while the cluster is down.", 1, 0, 1},
     {"cluster-allow-reads-when-down", "no", B, YN, "Allow reads while the cluster is down.", 1, 0,
-     0},
+     1},
     {"cluster-enabled", "no", B, YN, "Enable cluster mode.", 1, 1, 0},
     {"cluster-require-full-coverage", "no", B, YN,
-     "Whether cluster becomes unavailable if one or more slots are not covered.", 1, 0, 0},
+     "Whether cluster becomes unavailable if one or more slots are not covered.", 1, 0, 1},
     {"databases", "16", I, "1-1200000", "Set the number of databases.", 1, 1, 1},
     {"hash-max-listpack-entries", "128", I, "0-",
      "The maximum number of hash entries in order for the dataset to be compressed.", 1, 0, 1},
@@ -210,9 +210,21 @@ int ec_param_check(struct aws_call *c, const struct ec_param_def *def, const cha
 			def->name, def->allowed);
 }
 
+int ec_param_group_default(const char *group)
+{
+	return !strcmp(group, EC_DEFAULT_PARAM_GROUP) ||
+	       !strcmp(group, EC_DEFAULT_CLUSTER_PARAM_GROUP);
+}
+
+int ec_param_cluster_mode(struct db *db, struct arena *a, const char *account, const char *region,
+			  const char *group)
+{
+	return !strcmp(ec_param_value(db, a, account, region, group, "cluster-enabled"), "yes");
+}
+
 int ec_param_group_exists(struct db *db, const char *account, const char *region, const char *group)
 {
-	if (!group || !strcmp(group, EC_DEFAULT_PARAM_GROUP))
+	if (!group || ec_param_group_default(group))
 		return 1;
 	sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM ec_param_groups WHERE account = ?1 AND "
 				       "region = ?2 AND name = ?3");
@@ -229,6 +241,8 @@ const char *ec_param_value(struct db *db, struct arena *a, const char *account, 
 {
 	const struct ec_param_def *d = ec_param_def_find(name);
 	const char *v = d ? d->def : "";
+	if (!strcmp(group, EC_DEFAULT_CLUSTER_PARAM_GROUP))
+		return !strcmp(name, "cluster-enabled") ? "yes" : v;
 	sqlite3_stmt *st = db_stmt(db, "SELECT value FROM ec_params WHERE account = ?1 AND "
 				       "region = ?2 AND grp = ?3 AND name = ?4");
 	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);

@@ -83,6 +83,8 @@ static struct ec_node *node_register(const struct ec_cluster *cl)
 	}
 	n->rg_id = cl->rg_id;
 	n->member_no = cl->member_no;
+	n->shard = cl->shard;
+	n->cluster = cl->cluster_mode;
 	n->port = (int)cl->port;
 	n->is_primary = cl->role && !strcmp(cl->role, "primary");
 	snprintf(n->addr, sizeof(n->addr), "%s", cl->addr);
@@ -120,7 +122,9 @@ static void node_spawn(struct ec_node *n)
 	if (cl.rg_id && ec_rg_load(rt_fb->db, a, cl.rg_id, &rg) == 0) {
 		snprintf(n->primary_addr, sizeof(n->primary_addr), "%s", rg.primary_addr);
 		snprintf(n->reader_addr, sizeof(n->reader_addr), "%s", rg.reader_addr);
-		if (!n->is_primary)
+		snprintf(n->cfg_addr, sizeof(n->cfg_addr), "%s", rg.cfg_addr);
+		/* a cluster node finds its primary in nodes.conf, not replicaof */
+		if (!n->is_primary && !n->cluster)
 			primary_of(a, cl.rg_id, primary);
 	}
 	const char *dir = ec_node_dir(a, rt_fb->data_dir, n->id);
@@ -136,8 +140,12 @@ static void node_spawn(struct ec_node *n)
 	    .primary_port = (int)cl.port,
 	    .maxmemory = ec_node_type_memory(cl.node_type),
 	    .params = ec_params_conf(rt_fb->db, a, cl.account, cl.region, cl.param_group),
+	    .cluster = n->cluster,
+	    .announce_ip = cl.addr,
 	};
-	if (ec_mkdirs(dir) < 0) {
+	if (cl.auth_unreadable) {
+		err = strdup("its auth token does not open with this master.key");
+	} else if (ec_mkdirs(dir) < 0) {
 		err = strdup("cannot create the node directory");
 	} else if (cl.transit && ec_tls_files(rt_fb, a, &cl, &rg, &spec) < 0) {
 		err = strdup("cannot issue the node's TLS certificate");
@@ -214,7 +222,9 @@ static void node_available(struct ec_node *n)
 	arena_free(a);
 	log_info("elasticache: %s serves on %s:%d (%lld ms after start)", n->name, n->addr, n->port,
 		 (long long)(fb_mono_ms() - n->started_ms));
-	if (n->rg_id && n->is_primary)
+	if (n->cluster)
+		ec_cluster_kick(n->rg_id);
+	else if (n->rg_id && n->is_primary)
 		for (struct ec_node *m = nodes; m; m = m->next)
 			if (m->rg_id == n->rg_id && m->await_primary) {
 				m->await_primary = 0;
@@ -309,7 +319,8 @@ static void node_exited(struct ec_node *n, int status)
 		      EC_AVAILABLE "|" EC_MODIFYING "|" EC_SNAPSHOTTING);
 	n->crashes = fb_mono_ms() - n->started_ms < EC_YOUNG_MS ? n->crashes + 1 : 1;
 	if (n->rg_id) {
-		ec_rg_node_down(n);
+		if (!n->cluster) /* Redis Cluster elects its own primaries */
+			ec_rg_node_down(n);
 		ec_rg_reconcile();
 	}
 	schedule_restart(n);
@@ -324,7 +335,7 @@ static void node_event(struct redis *r, enum redis_event ev, int status, void *a
 	}
 	if (n->want != EC_WANT_RUN)
 		return;
-	if (n->rg_id && !n->is_primary) {
+	if (n->rg_id && !n->is_primary && !n->cluster) {
 		struct sync_wait *w = calloc(1, sizeof(*w));
 		if (!w)
 			fb_die("out of memory");
@@ -341,7 +352,7 @@ static void node_event(struct redis *r, enum redis_event ev, int status, void *a
  * later, so n starts when the primary serves (node_available). */
 static int primary_starting(const struct ec_node *n)
 {
-	if (!n->rg_id || n->is_primary)
+	if (!n->rg_id || n->is_primary || n->cluster)
 		return 0;
 	for (struct ec_node *p = nodes; p; p = p->next)
 		if (p->rg_id == n->rg_id && p->is_primary && p->r && !p->ready)
@@ -431,6 +442,8 @@ void ec_node_finish_delete(int64_t id)
 			 "Cache cluster deleted");
 		if (rg_id)
 			ec_rg_finish_delete(db, a, rg_id);
+		else /* as on AWS: automated snapshots go with their cluster */
+			ec_autosnap_drop(db, a, cl.account, cl.region, cl.name, NULL);
 		if (db_commit(db) != SQLITE_OK) {
 			db_rollback(db);
 			log_error("elasticache: cannot delete %s from the store", cl.name);
@@ -467,7 +480,13 @@ void elasticache_restore_all(struct fogbank *fb)
 {
 	ec_rt_attach(fb);
 	struct db *db = fb->db;
+	ec_seal_legacy(db, fb->data_dir);
 	ec_snapshots_interrupted(db);
+	/* a cluster-mode group is available again when its cluster is: every
+	 * node back, agreeing on the topology (cluster.c) */
+	db_exec(db, "UPDATE ec_rgs SET status = 'modifying' WHERE cluster_mode = 1 AND status IN "
+		    "('available', 'snapshotting')");
+	ec_tick_start();
 	/* primaries first: their replicas wait for them (primary_starting) */
 	sqlite3_stmt *st = db_stmt(db, "SELECT id, status FROM ec_clusters ORDER BY "
 				       "IFNULL(role, 'primary') != 'primary', id");
@@ -506,6 +525,10 @@ void elasticache_restore_all(struct fogbank *fb)
 
 void elasticache_shutdown(void)
 {
+	ec_cluster_shutdown();
+	ec_reshard_shutdown();
+	ec_tick_stop();
+	ec_seal_reset();
 	while (nodes) {
 		struct ec_node *n = nodes;
 		nodes = n->next;

@@ -1,9 +1,11 @@
 /* schema.c - the elasticache component's tables. A cache cluster is one
  * Redis node (ec_clusters); a replication group is a row of its own whose
  * member clusters point at it, each member keeping a full copy of the
- * settings its server is started with. Auth tokens are stored as given:
- * fogbank must AUTH to its own servers with them. Never edit a shipped
- * step: add a new version. */
+ * settings its server is started with. Auth tokens are sealed (seal.c):
+ * version 1's plaintext columns are emptied at boot (ec_seal_legacy).
+ * Cluster mode (version 2): a group's shards and their slots, each member
+ * naming its shard; a snapshot of such a group has one RDB per shard.
+ * Never edit a shipped step: add a new version. */
 #include "core/compat.h"
 #include "svc/elasticache/elasticache.h"
 
@@ -71,5 +73,23 @@ const struct db_migration elasticache_migrations[] = {
      " source_id TEXT NOT NULL, source_type TEXT NOT NULL,"
      " message TEXT NOT NULL, date REAL NOT NULL);"
      "CREATE INDEX ec_events_date ON ec_events(account, region, date);"},
+    {"elasticache", 2,
+     "ALTER TABLE ec_clusters ADD COLUMN auth_sealed BLOB;"
+     "ALTER TABLE ec_clusters ADD COLUMN auth_sealed_old BLOB;"
+     "ALTER TABLE ec_clusters ADD COLUMN shard INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE ec_clusters ADD COLUMN auto_snap_at REAL;" /* last automated snapshot */
+     "ALTER TABLE ec_rgs ADD COLUMN cluster_mode INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE ec_rgs ADD COLUMN auto_snap_at REAL;"
+     "CREATE TABLE ec_shards("
+     " rg_id INTEGER NOT NULL REFERENCES ec_rgs(id) ON DELETE CASCADE,"
+     " shard INTEGER NOT NULL," /* NodeGroupId as a number */
+     " slots TEXT NOT NULL,"	/* "0-5460" or "0-99,200-300" */
+     " PRIMARY KEY(rg_id, shard));"
+     "ALTER TABLE ec_snapshots ADD COLUMN cluster_mode INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE ec_snapshot_shards(" /* one RDB each: snapshots/<id>-<shard>.rdb */
+     " snap_id INTEGER NOT NULL REFERENCES ec_snapshots(id) ON DELETE CASCADE,"
+     " shard INTEGER NOT NULL, slots TEXT NOT NULL,"
+     " size_bytes INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY(snap_id, shard));"},
     {NULL},
 };

@@ -17,9 +17,10 @@
 #define EC_CLUSTER_COLS                                                                            \
 	"SELECT c.id, IFNULL(c.rg_id, 0), c.account, c.region, c.name, c.status, c.node_type, "    \
 	"c.engine_version, c.param_group, c.param_status, c.subnet_group, c.security_groups, "     \
-	"c.az, c.maint_window, c.snap_window, c.notification_arn, c.auth_token, "                  \
-	"c.auth_token_old, c.role, r.name, c.port, c.snap_retention, c.member_no, c.auto_minor, "  \
-	"c.transit, c.at_rest, IFNULL(c.auth_modified, 0), c.created "                             \
+	"c.az, c.maint_window, c.snap_window, c.notification_arn, NULL, "                          \
+	"NULL, c.role, r.name, c.port, c.snap_retention, c.member_no, c.auto_minor, "              \
+	"c.transit, c.at_rest, IFNULL(c.auth_modified, 0), c.created, c.auth_sealed, "             \
+	"c.auth_sealed_old, c.shard, IFNULL(c.auto_snap_at, 0), IFNULL(r.cluster_mode, 0) "        \
 	"FROM ec_clusters c LEFT JOIN ec_rgs r ON r.id = c.rg_id WHERE "
 
 static const char sql_cluster_by_name[] =
@@ -29,7 +30,8 @@ static const char sql_cluster_by_rg[] = EC_CLUSTER_COLS "c.rg_id = ?1 ORDER BY c
 
 #define EC_RG_COLS                                                                                 \
 	"SELECT id, account, region, name, description, status, kms_key_id, snapshotting, "        \
-	"auto_failover, multi_az, created FROM ec_rgs WHERE "
+	"auto_failover, multi_az, created, cluster_mode, IFNULL(auto_snap_at, 0) FROM ec_rgs "     \
+	"WHERE "
 static const char sql_rg_by_name[] = EC_RG_COLS "account = ?1 AND region = ?2 AND name = ?3";
 static const char sql_rg_by_id[] = EC_RG_COLS "id = ?1";
 
@@ -65,6 +67,30 @@ static const char *col(struct arena *a, sqlite3_stmt *st, int i)
 	return s ? arena_strndup(a, s, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
+/* cluster_tokens: unseals the row's auth tokens (columns 28, 29) into
+ * cl. A token that does not open (master.key replaced) leaves
+ * auth_unreadable set: the node must not start without its AUTH. */
+static void cluster_tokens(struct arena *a, sqlite3_stmt *st, struct ec_cluster *cl)
+{
+	struct fogbank *fb = ec_rt_fb();
+	const char **out[] = {&cl->auth_token, &cl->auth_token_old};
+	for (int i = 0; i < 2; i++) {
+		const void *blob = sqlite3_column_blob(st, 28 + i);
+		if (!blob)
+			continue;
+		*out[i] = fb ? ec_unseal(a, fb->data_dir,
+					 ec_seal_aad(a, cl->account, cl->region, cl->name), blob,
+					 (size_t)sqlite3_column_bytes(st, 28 + i))
+			     : NULL;
+		if (!*out[i]) {
+			cl->auth_unreadable = 1;
+			log_error("elasticache: the auth token of %s does not open (was "
+				  "master.key replaced?)",
+				  cl->name);
+		}
+	}
+}
+
 /* cluster_row: fills cl from the current row of an EC_CLUSTER_COLS query. */
 static void cluster_row(struct db *db, struct arena *a, sqlite3_stmt *st, struct ec_cluster *cl)
 {
@@ -87,6 +113,10 @@ static void cluster_row(struct db *db, struct arena *a, sqlite3_stmt *st, struct
 	cl->at_rest = sqlite3_column_int(st, 25);
 	cl->auth_modified = sqlite3_column_double(st, 26);
 	cl->created = sqlite3_column_double(st, 27);
+	cl->shard = sqlite3_column_int64(st, 30);
+	cl->auto_snap_at = sqlite3_column_double(st, 31);
+	cl->cluster_mode = sqlite3_column_int(st, 32);
+	cluster_tokens(a, st, cl);
 	(void)db;
 }
 
@@ -163,6 +193,8 @@ static void rg_row(struct db *db, struct arena *a, sqlite3_stmt *st, struct ec_r
 	rg->auto_failover = sqlite3_column_int(st, 8);
 	rg->multi_az = sqlite3_column_int(st, 9);
 	rg->created = sqlite3_column_double(st, 10);
+	rg->cluster_mode = sqlite3_column_int(st, 11);
+	rg->auto_snap_at = sqlite3_column_double(st, 12);
 }
 
 static void rg_addrs(struct db *db, struct arena *a, struct ec_rg *rg)
@@ -173,6 +205,9 @@ static void rg_addrs(struct db *db, struct arena *a, struct ec_rg *rg)
 	if (addr_lookup(db, ec_rg_owner(a, rg->account, rg->region, rg->name, "reader"),
 			rg->reader_addr) < 0)
 		rg->reader_addr[0] = 0;
+	if (addr_lookup(db, ec_rg_owner(a, rg->account, rg->region, rg->name, "config"),
+			rg->cfg_addr) < 0)
+		rg->cfg_addr[0] = 0;
 }
 
 int ec_rg_find(struct aws_call *c, const char *name, struct ec_rg *out)
@@ -320,8 +355,11 @@ char *ec_node_dir(struct arena *a, const char *data_dir, int64_t id)
 	return arena_sprintf(a, "%s/elasticache/nodes/%lld", data_dir, (long long)id);
 }
 
-char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id)
+char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id, int64_t shard)
 {
+	if (shard)
+		return arena_sprintf(a, "%s/elasticache/snapshots/%lld-%lld.rdb", data_dir,
+				     (long long)id, (long long)shard);
 	return arena_sprintf(a, "%s/elasticache/snapshots/%lld.rdb", data_dir, (long long)id);
 }
 

@@ -81,7 +81,8 @@ static int resource_check(struct aws_call *c, const char *arn)
 	     "CacheSubnetGroupNotFoundFault", 400},
 	    {"parametergroup",
 	     "SELECT 1 FROM ec_param_groups WHERE account = ?1 AND region = ?2 AND name = ?3 "
-	     "UNION ALL SELECT 1 WHERE ?3 = '" EC_DEFAULT_PARAM_GROUP "'",
+	     "UNION ALL SELECT 1 WHERE ?3 IN ('" EC_DEFAULT_PARAM_GROUP
+	     "', '" EC_DEFAULT_CLUSTER_PARAM_GROUP "')",
 	     "CacheParameterGroupNotFound", 404},
 	};
 	for (size_t i = 0; i < FB_ARRAY_LEN(kinds); i++) {

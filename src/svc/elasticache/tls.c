@@ -42,7 +42,9 @@ int ec_tls_files(struct fogbank *fb, struct arena *a, const struct ec_cluster *c
 		/* ca_issue puts its ip argument into "IP:<ip>", so a list of
 		 * addresses goes in as "a,IP:b,IP:c" */
 		const char *ips = cl->addr;
-		if (rg && rg->primary_addr[0])
+		if (rg && rg->cfg_addr[0])
+			ips = arena_sprintf(a, "%s,IP:%s", cl->addr, rg->cfg_addr);
+		else if (rg && rg->primary_addr[0])
 			ips =
 			    arena_sprintf(a, "%s,IP:%s,IP:%s", cl->addr, rg->primary_addr,
 					  rg->reader_addr[0] ? rg->reader_addr : rg->primary_addr);
@@ -56,6 +58,11 @@ int ec_tls_files(struct fogbank *fb, struct arena *a, const struct ec_cluster *c
 	}
 	if (write_ca(fb->data_dir, ca) < 0)
 		return -1;
+	if (cl->cluster_mode) { /* the cluster bus runs mutual TLS: the node
+				 * shows its peers its own certificate */
+		spec->tls_client_cert = cert;
+		spec->tls_client_key = key;
+	}
 	spec->tls_cert = cert;
 	spec->tls_key = key;
 	spec->tls_ca = ca;
