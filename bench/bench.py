@@ -3,9 +3,10 @@
 
 GetSecretValue through the full stack (HTTP, SigV4 verification, store, KMS
 decrypt) with wrk replaying one signed request, for fogbank and, in the same
-run, for moto_server when it is installed. Also fogbank's cold start to the
-first 200 and its idle RSS. Prints a table; numbers vary with the machine,
-so nothing here is a pass/fail threshold.
+run, for moto_server when it is installed. Also fogbank's CPU time per
+request (user + kernel, from /proc: steadier than req/s on a busy machine),
+its cold start to the first 200 and its idle RSS. Prints a table; numbers
+vary with the machine, so nothing here is a pass/fail threshold.
 """
 import datetime
 import json
@@ -86,6 +87,24 @@ end
     raise RuntimeError("wrk failed:\n" + out)
 
 
+def cpu_ticks(pid):
+    """utime + stime of pid, in clock ticks (/proc/PID/stat fields 14, 15)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
+def pss_kib(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -129,17 +148,23 @@ def bench_fogbank(binary, tmp):
     try:
         wait_http(port, "/_fogbank/health")
         time.sleep(0.5)
-        idle = rss_kib(p.pid)
+        idle, idle_pss = rss_kib(p.pid), pss_kib(p.pid)
         create_secret(port)
         body, headers = signed_get_secret(port, "bench/db")
+        # CPU time the daemon spent (user + kernel) per request: unlike
+        # req/s it hardly depends on what else the machine is doing
+        u0, s0 = cpu_ticks(p.pid)
         rps, p99, errs, n = wrk(port, body, headers, tmp)
+        u1, s1 = cpu_ticks(p.pid)
         loaded = rss_kib(p.pid)
     finally:
         p.terminate()
         p.wait()
+    us = 1e6 / os.sysconf("SC_CLK_TCK") / max(n, 1)
     return {"rps": rps, "p99_ms": p99, "errors": errs, "requests": n,
             "fresh_start_ms": sorted(fresh)[2], "restart_ms": sorted(again)[2],
-            "idle_rss_kib": idle,
+            "idle_rss_kib": idle, "idle_pss_kib": idle_pss,
+            "cpu_user_us": (u1 - u0) * us, "cpu_sys_us": (s1 - s0) * us,
             "rss_after_kib": loaded}
 
 
@@ -173,6 +198,8 @@ def main():
                                                       datetime.datetime.now().isoformat(timespec="seconds")))
     print("%-12s %12s %10s %8s" % ("server", "req/s", "p99 ms", "non-2xx"))
     print("%-12s %12.0f %10.2f %8d" % ("fogbank", fb["rps"], fb["p99_ms"], fb["errors"]))
+    print("fogbank CPU per request: %.1f us (user %.1f + kernel %.1f)"
+          % (fb["cpu_user_us"] + fb["cpu_sys_us"], fb["cpu_user_us"], fb["cpu_sys_us"]))
     if moto:
         print("%-12s %12.0f %10.2f %8d" % ("moto_server", moto["rps"], moto["p99_ms"], moto["errors"]))
         print("ratio fogbank/moto: %.1fx req/s" % (fb["rps"] / max(moto["rps"], 1)))
@@ -181,8 +208,8 @@ def main():
     print("fogbank start to first 200 (median of 5, includes Python's spawn and polling):")
     print("  first start on an empty data dir: %.1f ms; restart on it: %.1f ms"
           % (fb["fresh_start_ms"], fb["restart_ms"]))
-    print("fogbank idle RSS: %.1f MiB; after load: %.1f MiB" % (fb["idle_rss_kib"] / 1024,
-                                                                fb["rss_after_kib"] / 1024))
+    print("fogbank idle RSS: %.1f MiB (PSS %.1f MiB); after load: %.1f MiB"
+          % (fb["idle_rss_kib"] / 1024, fb["idle_pss_kib"] / 1024, fb["rss_after_kib"] / 1024))
 
 
 if __name__ == "__main__":

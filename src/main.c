@@ -215,6 +215,7 @@ static int cmd_up(int argc, char **argv)
 	if (!l)
 		fb_die("cannot create event loop");
 	fb.loop = l;
+	log_attach_loop(l); /* info lines: one write per loop iteration */
 	loop_on_signal(l, SIGINT, stop_cb, NULL);
 	loop_on_signal(l, SIGTERM, stop_cb, NULL);
 	char spool_dir[4096];
@@ -259,6 +260,7 @@ static int cmd_up(int argc, char **argv)
 	/* no child outlives fogbank: stop them all, SIGKILL what lingers */
 	child_shutdown_all(8000);
 	elasticache_shutdown(); /* after the servers are gone: frees the runtime */
+	log_attach_loop(NULL);
 	loop_free(l);
 	sigv4_key_cache_free(fb.sigcache);
 	iam_usage_flush(&fb);

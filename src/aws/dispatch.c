@@ -418,10 +418,8 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 
 	struct timespec ts1;
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	double ms =
-	    (double)(ts1.tv_sec - ts0.tv_sec) * 1e3 + (double)(ts1.tv_nsec - ts0.tv_nsec) / 1e6;
-	if (log_min_level <= LOG_INFO || resp->status >= 500)
-		log_msg(resp->status >= 500 ? LOG_ERROR : LOG_INFO, "%s %s %d %.3fms%s%s",
-			c->svc->id, c->op ? c->op->name : "-", resp->status, ms,
-			c->err_code ? " " : "", c->err_code ? c->err_code : "");
+	/* printf-free: the request line is written once per request */
+	log_request(c->svc->id, c->op ? c->op->name : "-", resp->status,
+		    (int64_t)(ts1.tv_sec - ts0.tv_sec) * 1000000000 + (ts1.tv_nsec - ts0.tv_nsec),
+		    c->err_code);
 }

@@ -300,6 +300,35 @@ static int write_scalar(struct aws_call *c, struct buf *b, const struct model_sh
 	return 0;
 }
 
+/* write_key: [","] "key": for a member name from the model. Model names
+ * are plain identifiers, so they are copied in one go; anything else
+ * goes through the escaping writer. */
+static void write_key(struct buf *b, const char *key, int comma)
+{
+	size_t n = strlen(key), i = 0;
+	while (i < n && (unsigned char)key[i] >= 0x20 && (unsigned char)key[i] < 0x80 &&
+	       key[i] != '"' && key[i] != '\\')
+		i++;
+	if (i < n) {
+		if (comma)
+			buf_putc(b, ',');
+		json_write_str(b, key, n);
+		buf_putc(b, ':');
+		return;
+	}
+	buf_reserve(b, n + 4);
+	char *p = b->p + b->n;
+	if (comma)
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	*p = 0;
+	b->n = (size_t)(p - b->p);
+}
+
 /* proto_json_write: see proto_int.h. */
 int proto_json_write(struct aws_call *c, struct buf *b, uint32_t shape_idx, const struct jv *v,
 		     int depth)
@@ -326,10 +355,7 @@ int proto_json_write(struct aws_call *c, struct buf *b, uint32_t shape_idx, cons
 			size_t before = b->n;
 			if (m->location != ML_BODY || !(mv = jv_get(v, m->name)))
 				continue;
-			if (!first)
-				buf_putc(b, ',');
-			json_write_str(b, json_key(svc, m), strlen(json_key(svc, m)));
-			buf_putc(b, ':');
+			write_key(b, json_key(svc, m), !first);
 			if (proto_json_write(c, b, m->shape, mv, depth + 1) < 0) {
 				b->n = before; /* the member does not fit: leave it out */
 				b->p[b->n] = 0;

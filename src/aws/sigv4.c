@@ -6,17 +6,29 @@
  * and dot-normalised paths elsewhere, decode-then-encode query strings).
  * Verification derives the signing key once per (secret, date, region,
  * service) and keeps it in a per-thread cache; secrets are never stored. */
+/* SHA256_Init/Update/Final are deprecated in OpenSSL 3.0 but kept through
+ * 3.x; they are plain structs (an HMAC's keyed states copy by assignment)
+ * and skip EVP's provider dispatch, which costs more than the hashing of a
+ * canonical request. Must come before any OpenSSL header. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "aws/sigv4.h"
 #include "core/log.h"
+#include <errno.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
+#include <sys/random.h>
 
 #define KC_SLOTS 256
 #define KC_NAME_MAX 32
 
 static const char hex_upper[] = "0123456789ABCDEF";
+
+/* A signing key made ready for HMAC: SHA-256 states that have absorbed
+ * the key XOR ipad and XOR opad, so each signature costs no key setup. */
+struct hmac_key {
+	SHA256_CTX inner, outer;
+};
 
 /* One derived signing key. fp is a keyed 128-bit hash of the secret: it
  * tells secrets apart without keeping them. */
@@ -28,15 +40,13 @@ struct kc_slot {
 	char date[8];
 	char region[KC_NAME_MAX];
 	char service[KC_NAME_MAX];
-	unsigned char key[32];
+	struct hmac_key key;
 };
 
 struct sigv4_key_cache {
-	EVP_MD *md; /* fetched once: implicit fetches cost a lock per digest */
-	EVP_MD_CTX *ctx;
 	uint64_t sip_key[2];
-	struct buf text; /* canonical request, then string to sign */
-	struct kc_slot slots[KC_SLOTS];
+	struct buf text;       /* canonical request, then string to sign */
+	struct kc_slot *slots; /* KC_SLOTS, allocated by the first verify */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -561,16 +571,26 @@ int sigv4_parse_request(const struct sigv4_request *req, struct sigv4_auth *out,
 	/* one pass over the headers; the length test rejects most names */
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const struct http_header *h = &req->headers[i];
-		if (str_case_eq(h->name, STR_LIT("authorization"))) {
-			if (authz)
-				return SIGV4_ERR_MALFORMED;
-			authz = h;
-		} else if (!amz_date && str_case_eq(h->name, STR_LIT("x-amz-date"))) {
-			amz_date = h;
-		} else if (!date && str_case_eq(h->name, STR_LIT("date"))) {
-			date = h;
-		} else if (!token && str_case_eq(h->name, STR_LIT("x-amz-security-token"))) {
-			token = h;
+		switch (h->name.n) { /* the length rejects most names without a compare */
+		case 13:
+			if (str_case_eq(h->name, STR_LIT("authorization"))) {
+				if (authz)
+					return SIGV4_ERR_MALFORMED;
+				authz = h;
+			}
+			break;
+		case 10:
+			if (!amz_date && str_case_eq(h->name, STR_LIT("x-amz-date")))
+				amz_date = h;
+			break;
+		case 4:
+			if (!date && str_case_eq(h->name, STR_LIT("date")))
+				date = h;
+			break;
+		case 20:
+			if (!token && str_case_eq(h->name, STR_LIT("x-amz-security-token")))
+				token = h;
+			break;
 		}
 	}
 	int rc = sigv4_parse_presigned(req->query, out, scratch, scratch_n);
@@ -903,7 +923,8 @@ static void append_canonical_headers(struct buf *out, const struct sigv4_request
 		out->p[out->n++] = ':';
 		int first = 1;
 		for (size_t j = 0; j < req->nheaders; j++) {
-			if (!str_case_eq(req->headers[j].name, name))
+			if (req->headers[j].name.n != name.n ||
+			    !str_case_eq(req->headers[j].name, name))
 				continue;
 			if (!first)
 				put_c(out, ',');
@@ -949,36 +970,56 @@ static struct str declared_payload(const struct sigv4_request *req)
 
 /* ---- crypto --------------------------------------------------------------------- */
 
-/* sha256: digest of p[0..n) into out with the cache's context. */
-static void sha256(struct sigv4_key_cache *kc, const void *p, size_t n, unsigned char out[32])
+/* sha256: digest of p[0..n) into out. */
+static void sha256(const void *p, size_t n, unsigned char out[32])
 {
-	if (!EVP_DigestInit_ex(kc->ctx, kc->md, NULL) || !EVP_DigestUpdate(kc->ctx, p, n) ||
-	    !EVP_DigestFinal_ex(kc->ctx, out, NULL))
+	SHA256_CTX x;
+	if (!SHA256_Init(&x) || !SHA256_Update(&x, p, n) || !SHA256_Final(out, &x))
 		fb_die("sigv4: SHA-256 failed");
 }
 
-/* hmac_sha256: RFC 2104 HMAC-SHA-256 of msg under key, built on the
- * cache's digest context (EVP_MAC would fetch and allocate per call). */
-static void hmac_sha256(struct sigv4_key_cache *kc, const void *key, size_t key_n, const void *msg,
-			size_t msg_n, unsigned char out[32])
+/* hmac_key_init: RFC 2104 key setup of key[0..key_n) into *hk. */
+static void hmac_key_init(struct hmac_key *hk, const void *key, size_t key_n)
 {
-	unsigned char k[64] = {0}, pad[64], inner[32];
+	unsigned char k[64] = {0}, pad[64];
 	if (key_n > 64)
-		sha256(kc, key, key_n, k);
+		sha256(key, key_n, k);
 	else
 		memcpy(k, key, key_n);
 	for (size_t i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x36;
-	if (!EVP_DigestInit_ex(kc->ctx, kc->md, NULL) || !EVP_DigestUpdate(kc->ctx, pad, 64) ||
-	    !EVP_DigestUpdate(kc->ctx, msg, msg_n) || !EVP_DigestFinal_ex(kc->ctx, inner, NULL))
+	if (!SHA256_Init(&hk->inner) || !SHA256_Update(&hk->inner, pad, 64))
 		fb_die("sigv4: HMAC failed");
 	for (size_t i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x5c;
-	if (!EVP_DigestInit_ex(kc->ctx, kc->md, NULL) || !EVP_DigestUpdate(kc->ctx, pad, 64) ||
-	    !EVP_DigestUpdate(kc->ctx, inner, 32) || !EVP_DigestFinal_ex(kc->ctx, out, NULL))
+	if (!SHA256_Init(&hk->outer) || !SHA256_Update(&hk->outer, pad, 64))
 		fb_die("sigv4: HMAC failed");
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+/* hmac_final: HMAC-SHA-256 of msg under the prepared key hk. */
+static void hmac_final(const struct hmac_key *hk, const void *msg, size_t msg_n,
+		       unsigned char out[32])
+{
+	SHA256_CTX x = hk->inner;
+	unsigned char inner[32];
+	if (!SHA256_Update(&x, msg, msg_n) || !SHA256_Final(inner, &x))
+		fb_die("sigv4: HMAC failed");
+	x = hk->outer;
+	if (!SHA256_Update(&x, inner, 32) || !SHA256_Final(out, &x))
+		fb_die("sigv4: HMAC failed");
+	OPENSSL_cleanse(&x, sizeof(x));
+}
+
+/* hmac_sha256: one-off HMAC-SHA-256 of msg under key (the key chain). */
+static void hmac_sha256(const void *key, size_t key_n, const void *msg, size_t msg_n,
+			unsigned char out[32])
+{
+	struct hmac_key hk;
+	hmac_key_init(&hk, key, key_n);
+	hmac_final(&hk, msg, msg_n, out);
+	OPENSSL_cleanse(&hk, sizeof(hk));
 }
 
 /* to_hex: 2n lower-case hex digits of p plus NUL into out. */
@@ -1000,8 +1041,7 @@ static void to_hex(const unsigned char *p, size_t n, char *out)
 void sigv4_sha256_hex(const void *p, size_t n, char out[65])
 {
 	unsigned char md[32];
-	if (!EVP_Digest(p, n, md, NULL, EVP_sha256(), NULL))
-		fb_die("sigv4: SHA-256 failed");
+	sha256(p, n, md);
 	to_hex(md, 32, out);
 }
 
@@ -1061,18 +1101,25 @@ static void siphash128(const uint64_t k[2], const void *p, size_t n, uint64_t ou
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
-/* sigv4_key_cache_new: empty cache with a fresh random fingerprint key;
- * the caller frees it with sigv4_key_cache_free. */
+/* sigv4_key_cache_new: empty cache with a fresh random fingerprint key
+ * from the kernel: no OpenSSL initialisation at start, whose default
+ * provider alone makes ~2 MB resident. The caller frees it with
+ * sigv4_key_cache_free. */
 struct sigv4_key_cache *sigv4_key_cache_new(void)
 {
 	struct sigv4_key_cache *kc = calloc(1, sizeof(*kc));
 	if (!kc)
 		fb_die("out of memory (sigv4 key cache)");
-	kc->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	kc->ctx = EVP_MD_CTX_new();
-	if (!kc->md || !kc->ctx ||
-	    RAND_bytes((unsigned char *)kc->sip_key, sizeof(kc->sip_key)) != 1)
-		fb_die("sigv4: OpenSSL initialisation failed");
+	unsigned char *k = (unsigned char *)kc->sip_key;
+	size_t got = 0;
+	while (got < sizeof(kc->sip_key)) {
+		ssize_t r = getrandom(k + got, sizeof(kc->sip_key) - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			fb_die("sigv4: getrandom: %s", strerror(errno));
+		got += (size_t)r;
+	}
 	kc->text = BUF_INIT;
 	return kc;
 }
@@ -1082,17 +1129,19 @@ void sigv4_key_cache_free(struct sigv4_key_cache *kc)
 {
 	if (!kc)
 		return;
-	EVP_MD_free(kc->md);
-	EVP_MD_CTX_free(kc->ctx);
 	buf_release(&kc->text);
+	if (kc->slots) {
+		OPENSSL_cleanse(kc->slots, KC_SLOTS * sizeof(*kc->slots));
+		free(kc->slots);
+	}
 	OPENSSL_cleanse(kc, sizeof(*kc));
 	free(kc);
 }
 
 /* derive_key: the SigV4 signing key HMAC chain "AWS4"+secret -> date ->
- * region -> service -> "aws4_request" into key. */
-static void derive_key(struct sigv4_key_cache *kc, const char *secret, size_t secret_n,
-		       const struct sigv4_auth *auth, unsigned char key[32])
+ * region -> service -> "aws4_request", prepared for signing into *out. */
+static void derive_key(const char *secret, size_t secret_n, const struct sigv4_auth *auth,
+		       struct hmac_key *out)
 {
 	unsigned char k[32];
 	/* "AWS4"+secret on the stack when it fits; secrets are 40 bytes */
@@ -1105,25 +1154,31 @@ static void derive_key(struct sigv4_key_cache *kc, const char *secret, size_t se
 	memcpy(fp, "AWS4", 4);
 	if (secret_n)
 		memcpy(fp + 4, secret, secret_n);
-	hmac_sha256(kc, fp, 4 + secret_n, auth->date.p, auth->date.n, k);
+	hmac_sha256(fp, 4 + secret_n, auth->date.p, auth->date.n, k);
 	OPENSSL_cleanse(fp, 4 + secret_n);
 	if (fp != first)
 		free(fp);
-	hmac_sha256(kc, k, 32, auth->region.p, auth->region.n, k);
-	hmac_sha256(kc, k, 32, auth->service.p, auth->service.n, k);
-	hmac_sha256(kc, k, 32, "aws4_request", 12, key);
+	hmac_sha256(k, 32, auth->region.p, auth->region.n, k);
+	hmac_sha256(k, 32, auth->service.p, auth->service.n, k);
+	hmac_sha256(k, 32, "aws4_request", 12, k);
+	hmac_key_init(out, k, 32);
 	OPENSSL_cleanse(k, sizeof(k));
 }
 
-/* signing_key: the signing key for secret and auth's scope, from the cache
- * or derived and cached. Scopes with names over 32 bytes bypass the cache. */
-static void signing_key(struct sigv4_key_cache *kc, const char *secret, size_t secret_n,
-			const struct sigv4_auth *auth, unsigned char key[32])
+/* signing_key: the prepared signing key for secret and auth's scope, from
+ * the cache or derived and cached. Scopes with names over 32 bytes bypass
+ * the cache: they are derived into *tmp. Returns the key to sign with,
+ * valid until the next call. */
+static const struct hmac_key *signing_key(struct sigv4_key_cache *kc, const char *secret,
+					  size_t secret_n, const struct sigv4_auth *auth,
+					  struct hmac_key *tmp)
 {
 	if (auth->region.n > KC_NAME_MAX || auth->service.n > KC_NAME_MAX || auth->date.n != 8) {
-		derive_key(kc, secret, secret_n, auth, key);
-		return;
+		derive_key(secret, secret_n, auth, tmp);
+		return tmp;
 	}
+	if (!kc->slots && !(kc->slots = calloc(KC_SLOTS, sizeof(*kc->slots))))
+		fb_die("out of memory (sigv4 key cache)");
 	uint64_t fp[2];
 	siphash128(kc->sip_key, secret, secret_n, fp);
 	/* FNV-1a of the scope, seeded with the fingerprint, picks the slot */
@@ -1138,11 +1193,9 @@ static void signing_key(struct sigv4_key_cache *kc, const char *secret, size_t s
 	    memcmp(s->date, auth->date.p, 8) == 0 && s->region_n == auth->region.n &&
 	    memcmp(s->region, auth->region.p, auth->region.n) == 0 &&
 	    s->service_n == auth->service.n &&
-	    memcmp(s->service, auth->service.p, auth->service.n) == 0) {
-		memcpy(key, s->key, 32);
-		return;
-	}
-	derive_key(kc, secret, secret_n, auth, key);
+	    memcmp(s->service, auth->service.p, auth->service.n) == 0)
+		return &s->key;
+	derive_key(secret, secret_n, auth, &s->key);
 	s->used = 1;
 	s->fp[0] = fp[0];
 	s->fp[1] = fp[1];
@@ -1151,7 +1204,7 @@ static void signing_key(struct sigv4_key_cache *kc, const char *secret, size_t s
 	memcpy(s->region, auth->region.p, auth->region.n);
 	s->service_n = (uint8_t)auth->service.n;
 	memcpy(s->service, auth->service.p, auth->service.n);
-	memcpy(s->key, key, 32);
+	return &s->key;
 }
 
 /* append_string_to_sign: "AWS4-HMAC-SHA256\n<iso>\n<scope>\n<hex>". */
@@ -1218,23 +1271,23 @@ static int check_time(const struct sigv4_auth *auth, int64_t t, int64_t now_s)
 }
 
 /* try_signature: builds the canonical request with payload/variant into
- * kc->text, signs it with key and compares with want (64 lower-case hex)
- * in constant time. Returns 1 on a match. */
+ * kc->text, signs it with key and compares with want (the signature's 32
+ * bytes) in constant time. Returns 1 on a match. */
 static int try_signature(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 			 const struct sigv4_auth *auth, struct str payload, int variant,
-			 const unsigned char key[32], const char iso[17], const char want[64])
+			 const struct hmac_key *key, const char iso[17],
+			 const unsigned char want[32])
 {
 	unsigned char md[32];
 	char hex[65];
 	buf_clear(&kc->text);
 	build_canonical(&kc->text, req, auth, payload, variant);
-	sha256(kc, kc->text.p, kc->text.n, md);
+	sha256(kc->text.p, kc->text.n, md);
 	to_hex(md, 32, hex);
 	buf_clear(&kc->text);
 	append_string_to_sign(&kc->text, iso, auth, hex);
-	hmac_sha256(kc, key, 32, kc->text.p, kc->text.n, md);
-	to_hex(md, 32, hex);
-	return CRYPTO_memcmp(hex, want, 64) == 0;
+	hmac_final(key, kc->text.p, kc->text.n, md);
+	return CRYPTO_memcmp(md, want, 32) == 0;
 }
 
 /* sigv4_verify: 0 when auth is a valid, current signature of req under
@@ -1264,15 +1317,17 @@ int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 	if (rc < 0)
 		return rc;
 
-	char want[64];
-	for (size_t i = 0; i < 64; i++) {
-		unsigned char c = (unsigned char)auth->signature.p[i];
-		if (!is_hex(c))
+	/* compared as bytes: either case of hex digits decodes the same */
+	unsigned char want[32];
+	for (size_t i = 0; i < 32; i++) {
+		unsigned char hi = (unsigned char)auth->signature.p[2 * i];
+		unsigned char lo = (unsigned char)auth->signature.p[2 * i + 1];
+		if (!is_hex(hi) || !is_hex(lo))
 			return SIGV4_ERR_MALFORMED;
-		want[i] = (char)lower(c);
+		want[i] = (unsigned char)(hex_val(hi) << 4 | hex_val(lo));
 	}
-	unsigned char key[32];
-	signing_key(kc, secret, secret_len, auth, key);
+	struct hmac_key tmp;
+	const struct hmac_key *key = signing_key(kc, secret, secret_len, auth, &tmp);
 
 	/* Candidates, most likely first. What the client hashed is certain
 	 * only when it declared it; a presigned non-S3 URL is signed over the
@@ -1287,7 +1342,7 @@ int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 		payloads[np++] = STR_LIT("UNSIGNED-PAYLOAD");
 	} else {
 		unsigned char md[32];
-		sha256(kc, req->body.p ? req->body.p : "", req->body.n, md);
+		sha256(req->body.p ? req->body.p : "", req->body.n, md);
 		to_hex(md, 32, body_hex);
 		payloads[np++] = (struct str){body_hex, 64};
 		if (auth->presigned)
@@ -1307,7 +1362,8 @@ int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 		for (int var = 0; var <= (VAR_RAW_PATH | VAR_RAW_QUERY) && !ok; var++)
 			if ((var & allowed) == var)
 				ok = try_signature(kc, req, auth, payloads[i], var, key, iso, want);
-	OPENSSL_cleanse(key, sizeof(key));
+	if (key == &tmp)
+		OPENSSL_cleanse(&tmp, sizeof(tmp));
 	return ok ? 0 : SIGV4_ERR_MISMATCH;
 }
 

@@ -10,8 +10,8 @@
  * Parsers never allocate: the views in struct sigv4_auth point into the
  * request bytes, or into the caller's scratch for presigned (URL-decoded)
  * values. Once the key cache (which also owns a reusable text buffer) is
- * warm, sigv4_verify costs two SHA-256 and one HMAC and allocates nothing
- * itself (OpenSSL 3.0's EVP still mallocs a digest context per digest). */
+ * warm, sigv4_verify costs two SHA-256 and one HMAC (from the cached key's
+ * prepared inner/outer states) and allocates nothing. */
 #ifndef FB_SIGV4_H
 #define FB_SIGV4_H
 #include "core/compat.h"
@@ -117,8 +117,10 @@ int sigv4_parse_request(const struct sigv4_request *req, struct sigv4_auth *out,
 
 /* sigv4_key_cache_new: a cache of derived signing keys (256 slots keyed by
  * a keyed hash of the secret plus date/region/service; secrets are never
- * stored). Also holds the verifier's reusable buffers, so use one cache per
- * thread. Free with sigv4_key_cache_free. Aborts on out of memory. */
+ * stored; the slots are allocated by the first verify). Also holds the
+ * verifier's reusable buffers, so use one cache per thread. Does not
+ * initialise OpenSSL. Free with sigv4_key_cache_free. Aborts on out of
+ * memory. */
 struct sigv4_key_cache *sigv4_key_cache_new(void);
 /* sigv4_key_cache_free: frees the cache and wipes its keys (NULL is fine). */
 void sigv4_key_cache_free(struct sigv4_key_cache *kc);

@@ -11,7 +11,8 @@ struct arena_block {
 };
 
 struct arena {
-	struct arena_block *head; /* current block; first block is last in chain */
+	struct arena_block *head;  /* current block; first block is last in chain */
+	struct arena_block *spare; /* a standard block kept by arena_reset, or NULL */
 	size_t block_size;
 };
 
@@ -33,6 +34,7 @@ struct arena *arena_new(size_t block_size)
 		fb_die("out of memory (arena)");
 	a->block_size = block_size < 256 ? 256 : block_size;
 	a->head = block_new(a->block_size);
+	a->spare = NULL;
 	return a;
 }
 
@@ -46,6 +48,7 @@ void arena_free(struct arena *a)
 		free(b);
 		b = n;
 	}
+	free(a->spare);
 	free(a);
 }
 
@@ -53,7 +56,12 @@ void arena_reset(struct arena *a)
 {
 	while (a->head->next) {
 		struct arena_block *n = a->head->next;
-		free(a->head);
+		/* one standard block is kept, so a request that outgrows the
+		 * first block does not cost a malloc and a free every time */
+		if (!a->spare && a->head->cap == a->block_size)
+			a->spare = a->head;
+		else
+			free(a->head);
 		a->head = n;
 	}
 	a->head->used = 0;
@@ -68,7 +76,15 @@ void *arena_alloc(struct arena *a, size_t n)
 	if (b->cap - b->used < need) {
 		/* Big requests get their own block so small ones keep packing. */
 		size_t cap = need > a->block_size / 2 ? need : a->block_size;
-		struct arena_block *nb = block_new(cap);
+		struct arena_block *nb;
+		if (cap == a->block_size && a->spare) {
+			nb = a->spare;
+			a->spare = NULL;
+			nb->next = NULL;
+			nb->used = 0;
+		} else {
+			nb = block_new(cap);
+		}
 		if (cap == need && b->used < b->cap / 2) {
 			/* keep the roomy current block at the head */
 			nb->next = b->next;

@@ -12,7 +12,8 @@ struct arena;
 struct arena *arena_new(size_t block_size);
 /* arena_free: releases the arena and everything allocated from it. */
 void arena_free(struct arena *a);
-/* arena_reset: frees all but the first block; the arena is reusable. */
+/* arena_reset: frees all but the first block (keeping one more standard
+ * block aside for reuse); the arena is reusable. */
 void arena_reset(struct arena *a);
 /* arena_alloc: n bytes, 16-byte aligned, uninitialised. */
 void *arena_alloc(struct arena *a, size_t n);

@@ -5,14 +5,24 @@
 #include <stdlib.h>
 
 #define DB_STMT_SLOTS 512
+#define DB_WATCH_MAX 8
 
 struct db_stmt_slot {
 	const char *sql; /* key: the caller's literal */
 	sqlite3_stmt *st;
 };
 
+/* A change counter for the tables whose names start with prefix. */
+struct db_watch {
+	const char *prefix;
+	size_t prefix_n;
+	uint64_t gen;
+};
+
 struct db {
 	sqlite3 *conn;
+	struct db_watch watch[DB_WATCH_MAX];
+	size_t nwatch;
 	struct db_stmt_slot stmts[DB_STMT_SLOTS];
 };
 
@@ -24,6 +34,25 @@ static char *db_errdup(const char *what, sqlite3 *conn)
 	if (s)
 		snprintf(s, n, "%s: %s", what, m);
 	return s;
+}
+
+/* update_cb: SQLite's update hook: a row of table changed; bumps the
+ * counters watching it. Runs inside sqlite3_step on the loop thread. */
+static void update_cb(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+	struct db *db = arg;
+	for (size_t i = 0; i < db->nwatch; i++)
+		if (strncmp(table, db->watch[i].prefix, db->watch[i].prefix_n) == 0)
+			db->watch[i].gen++;
+}
+
+/* rollback_cb: a transaction was rolled back; whatever a watcher read
+ * inside it may have been undone, so every counter moves. */
+static void rollback_cb(void *arg)
+{
+	struct db *db = arg;
+	for (size_t i = 0; i < db->nwatch; i++)
+		db->watch[i].gen++;
 }
 
 /* migrate_component: applies one component's pending steps inside the
@@ -90,6 +119,8 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 		db_close(db);
 		return NULL;
 	}
+	sqlite3_update_hook(db->conn, update_cb, db);
+	sqlite3_rollback_hook(db->conn, rollback_cb, db);
 	/* All pending steps in one transaction: one fsync at first start, and
 	 * a crash mid-way leaves the previous schema intact. */
 	if (db_begin(db) != SQLITE_OK) {
@@ -152,6 +183,25 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 		}
 	}
 	fb_die("store: statement cache full");
+}
+
+int db_watch(struct db *db, const char *prefix)
+{
+	for (size_t i = 0; i < db->nwatch; i++)
+		if (strcmp(db->watch[i].prefix, prefix) == 0)
+			return (int)i;
+	if (db->nwatch == DB_WATCH_MAX)
+		fb_die("store: too many table watchers");
+	/* counters of different connections never coincide, so a cache that
+	 * outlives its database cannot mistake a new one for it */
+	static uint64_t opened;
+	db->watch[db->nwatch] = (struct db_watch){prefix, strlen(prefix), ++opened << 40};
+	return (int)db->nwatch++;
+}
+
+uint64_t db_watch_gen(const struct db *db, int watch)
+{
+	return db->watch[watch].gen;
 }
 
 int db_begin(struct db *db)

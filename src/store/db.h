@@ -30,6 +30,18 @@ sqlite3 *db_sqlite(struct db *db);
  * pointer value of sql (pass string literals); returned reset and with
  * bindings cleared. Aborts on a prepare error (a programming error). */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+/* db_watch: registers (once per prefix) a change counter for the tables
+ * whose names start with prefix (a string literal), for in-memory caches
+ * in front of those tables. Returns its index for db_watch_gen. */
+int db_watch(struct db *db, const char *prefix);
+/* db_watch_gen: the counter of watch. It moves whenever a row of a
+ * watched table is inserted, updated or deleted through this connection
+ * (SQLite's update hook: not for WITHOUT ROWID tables, rows REPLACE
+ * removes, or a DELETE without WHERE, so callers also invalidate
+ * explicitly) and on every rollback.
+ * A cache filled at one value is stale once it differs; counters of
+ * different connections (or watches) never share values. */
+uint64_t db_watch_gen(const struct db *db, int watch);
 /* db_begin/db_commit/db_rollback: BEGIN IMMEDIATE / COMMIT / ROLLBACK.
  * Return SQLITE_OK or an sqlite error code. */
 int db_begin(struct db *db);

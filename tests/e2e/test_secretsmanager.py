@@ -530,5 +530,102 @@ def test_no_plaintext_on_disk(fb):
     assert sm(fb).get_secret_value(SecretId="canary")["SecretString"] == marker + "-v3"
 
 
+def test_hot_cache_invalidation(fb):
+    """GetSecretValue is answered from an in-memory cache (ciphertext only);
+    every write must show in the very next read, in every form of lookup
+    that was cached before it."""
+    c, kms = sm(fb), fb.client("kms")
+    arn = create(fb, "hot/db", "v1")["ARN"]
+    partial = arn.rsplit("-", 1)[0]
+
+    def reads(want, stage_prev=None):
+        for _ in range(2):  # the second read of each form is a cache hit
+            for sid in ("hot/db", arn, partial):
+                assert c.get_secret_value(SecretId=sid)["SecretString"] == want, sid
+            if stage_prev is not None:
+                got = c.get_secret_value(SecretId="hot/db", VersionStage="AWSPREVIOUS")
+                assert got["SecretString"] == stage_prev
+
+    reads("v1")
+    v2 = c.put_secret_value(SecretId="hot/db", SecretString="v2")["VersionId"]
+    reads("v2", "v1")
+    got = c.get_secret_value(SecretId="hot/db", VersionId=v2)
+    assert got["VersionStages"] == ["AWSCURRENT"]
+    r = c.update_secret(SecretId="hot/db", SecretString="v3")
+    reads("v3", "v2")
+    # the version read by id lost AWSCURRENT: its cached labels must follow
+    assert c.get_secret_value(SecretId="hot/db", VersionId=v2)["VersionStages"] == ["AWSPREVIOUS"]
+    # move AWSCURRENT back by hand
+    c.update_secret_version_stage(SecretId="hot/db", VersionStage="AWSCURRENT",
+                                  MoveToVersionId=v2, RemoveFromVersionId=r["VersionId"])
+    reads("v2", "v3")
+    # a custom label, read before and after it moves
+    c.put_secret_value(SecretId="hot/db", SecretString="staged", VersionStages=["STAGE"])
+    assert c.get_secret_value(SecretId="hot/db", VersionStage="STAGE")["SecretString"] == "staged"
+    reads("v2", "v3")
+    c.update_secret_version_stage(SecretId="hot/db", VersionStage="STAGE", MoveToVersionId=v2,
+                                  RemoveFromVersionId=c.get_secret_value(
+                                      SecretId="hot/db", VersionStage="STAGE")["VersionId"])
+    assert c.get_secret_value(SecretId="hot/db", VersionStage="STAGE")["SecretString"] == "v2"
+    c.update_secret_version_stage(SecretId="hot/db", VersionStage="STAGE",
+                                  RemoveFromVersionId=v2)
+    expect_error("ResourceNotFoundException", c.get_secret_value, SecretId="hot/db",
+                 VersionStage="STAGE")
+    # tags and policies do not change the value, but must not break reads
+    c.tag_resource(SecretId="hot/db", Tags=[{"Key": "k", "Value": "v"}])
+    c.untag_resource(SecretId="hot/db", TagKeys=["k"])
+    reads("v2", "v3")
+    # a new KMS key: values re-encrypted; the cache holds only ciphertext,
+    # so disabling the key is seen by the next read
+    k2 = kms.create_key()["KeyMetadata"]
+    c.update_secret(SecretId="hot/db", KmsKeyId=k2["KeyId"])
+    reads("v2", "v3")
+    kms.disable_key(KeyId=k2["KeyId"])
+    expect_error("DecryptionFailure", c.get_secret_value, SecretId="hot/db")
+    kms.enable_key(KeyId=k2["KeyId"])
+    reads("v2", "v3")
+    # batch reads share the cache
+    status, got = batch_get(fb, {"SecretIdList": ["hot/db", arn]})
+    assert status == 200 and [v["SecretString"] for v in got["SecretValues"]] == ["v2", "v2"]
+    # delete (window), restore, force delete, re-create under the same name
+    c.delete_secret(SecretId="hot/db", RecoveryWindowInDays=7)
+    for sid in ("hot/db", arn, partial):
+        expect_error("InvalidRequestException", c.get_secret_value, SecretId=sid)
+    c.restore_secret(SecretId="hot/db")
+    reads("v2", "v3")
+    c.delete_secret(SecretId="hot/db", ForceDeleteWithoutRecovery=True)
+    for sid in ("hot/db", arn, partial):
+        expect_error("ResourceNotFoundException", c.get_secret_value, SecretId=sid)
+    arn2 = create(fb, "hot/db", "reborn")["ARN"]
+    assert arn2 != arn
+    assert c.get_secret_value(SecretId="hot/db")["SecretString"] == "reborn"
+    expect_error("ResourceNotFoundException", c.get_secret_value, SecretId=arn)
+    assert c.get_secret_value(SecretId=arn2.rsplit("-", 1)[0])["SecretString"] == "reborn"
+
+
+def test_hot_cache_accounts_and_regions(fb):
+    """One name in several accounts and regions: each read answers from
+    its own account and region, cached or not."""
+    where = [("test", "us-east-1"), ("test", "eu-west-1"), ("111122223333", "us-east-1"),
+             ("111122223333", "eu-west-1")]
+    clients = [fb.client("secretsmanager", access_key=k, region=r) for k, r in where]
+    for i, cl in enumerate(clients):
+        cl.create_secret(Name="same/name", SecretString="value-%d" % i)
+    for _ in range(3):
+        for i, cl in enumerate(clients):
+            got = cl.get_secret_value(SecretId="same/name")
+            assert got["SecretString"] == "value-%d" % i
+            k, r = where[i]
+            account = "000000000000" if k == "test" else k
+            assert (":%s:%s:" % (r, account)) in got["ARN"]
+    # another account's full ARN is not found from here, even once cached there
+    other = clients[3].get_secret_value(SecretId="same/name")["ARN"]
+    expect_error("ResourceNotFoundException", clients[0].get_secret_value, SecretId=other)
+    clients[1].put_secret_value(SecretId="same/name", SecretString="changed")
+    assert clients[1].get_secret_value(SecretId="same/name")["SecretString"] == "changed"
+    for i in (0, 2, 3):
+        assert clients[i].get_secret_value(SecretId="same/name")["SecretString"] == "value-%d" % i
+
+
 if __name__ == "__main__":
     lib.main(globals())

@@ -85,17 +85,26 @@ int kms_seal(struct kms_keyring *kr, struct arena *a, const char *id, const unsi
 	return 0;
 }
 
+/* lower_hex: 1 for [0-9a-f], the digits of a key id. */
+static const unsigned char lower_hex[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
+
 int kms_blob_key_id(struct str blob, char out[37])
 {
 	if (blob.n < KMS_BLOB_OVERHEAD || (unsigned char)blob.p[0] != KMS_BLOB_VERSION)
 		return -1;
-	for (size_t i = 0; i < KMS_ID_LEN; i++) {
-		char ch = blob.p[1 + i];
-		int hyphen = i == 8 || i == 13 || i == 18 || i == 23;
-		if (hyphen ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-			return -1;
-	}
-	memcpy(out, blob.p + 1, KMS_ID_LEN);
+	const unsigned char *id = (const unsigned char *)blob.p + 1;
+	unsigned bad = id[8] ^ '-';
+	bad |= id[13] ^ '-';
+	bad |= id[18] ^ '-';
+	bad |= id[23] ^ '-';
+	for (size_t i = 0; i < KMS_ID_LEN; i++)
+		bad |= (i == 8 || i == 13 || i == 18 || i == 23) ? 0 : !lower_hex[id[i]];
+	if (bad)
+		return -1;
+	memcpy(out, id, KMS_ID_LEN);
 	out[KMS_ID_LEN] = 0;
 	return 0;
 }
@@ -103,8 +112,9 @@ int kms_blob_key_id(struct str blob, char out[37])
 int kms_open(struct kms_keyring *kr, struct arena *a, const unsigned char *key, struct str blob,
 	     const struct jv *context, struct str *plaintext)
 {
-	char id[KMS_ID_LEN + 1];
-	if (kms_blob_key_id(blob, id) < 0)
+	/* the head (version and key id) is in the AAD: a malformed or foreign
+	 * id fails the tag check, so only the framing is checked here */
+	if (blob.n < KMS_BLOB_OVERHEAD || (unsigned char)blob.p[0] != KMS_BLOB_VERSION)
 		return -1;
 	size_t n = blob.n - KMS_BLOB_OVERHEAD;
 	const unsigned char *b = (const unsigned char *)blob.p;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
@@ -24,7 +25,7 @@
 
 struct kms_keyring {
 	unsigned char master[KMS_KEY_BYTES];
-	EVP_CIPHER_CTX *ctx;
+	EVP_CIPHER_CTX *ctx; /* created by the first AES-GCM (see aead_init) */
 	/* the key ctx is scheduled for, so repeated use of one key (the hot
 	 * path) only sets a new IV: a full init costs more than the AES-GCM */
 	unsigned char ctx_key[KMS_KEY_BYTES];
@@ -118,6 +119,23 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+/* os_random: n bytes from the kernel CSPRNG; 0 or -1. Used for the master
+ * key so that a first start does not initialise OpenSSL's DRBG (and with
+ * it the default provider, ~2 MB resident) before any request needs it. */
+static int os_random(unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 /* create_master: writes a fresh random key to a temp file (0600), fsyncs
  * it and links it into place, so a crash never leaves a partial key and a
  * concurrent creator never clobbers one. Returns 0, 1 if another process
@@ -127,7 +145,7 @@ static int create_master(const char *data_dir, const char *path, char **err)
 	unsigned char key[KMS_KEY_BYTES];
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (kms_random(key, sizeof(key)) < 0) {
+	if (os_random(key, sizeof(key)) < 0) {
 		*err = errdup("kms: no randomness for", path, 0);
 		return -1;
 	}
@@ -189,10 +207,9 @@ struct kms_keyring *kms_keyring_open(const char *data_dir, char **err)
 		kms_keyring_close(kr);
 		return NULL;
 	}
-	kr->ctx = EVP_CIPHER_CTX_new();
 	kr->cap = 64;
 	kr->slots = calloc(kr->cap, sizeof(*kr->slots));
-	if (!kr->ctx || !kr->slots)
+	if (!kr->slots)
 		fb_die("out of memory (keyring)");
 	return kr;
 }
@@ -221,6 +238,8 @@ int kms_random(void *out, size_t n)
 static int aead_init(struct kms_keyring *kr, const unsigned char *key, const unsigned char *iv,
 		     int enc)
 {
+	if (!kr->ctx && !(kr->ctx = EVP_CIPHER_CTX_new()))
+		fb_die("out of memory (keyring)");
 	if (kr->ctx_keyed && CRYPTO_memcmp(kr->ctx_key, key, KMS_KEY_BYTES) == 0) {
 		if (EVP_CipherInit_ex(kr->ctx, NULL, NULL, NULL, iv, enc) == 1)
 			return 0;
@@ -239,12 +258,13 @@ int kms_aead_seal(struct kms_keyring *kr, const unsigned char *key, const unsign
 		  const void *aad, size_t aad_n, const void *pt, size_t n, unsigned char *ct,
 		  unsigned char *tag)
 {
-	EVP_CIPHER_CTX *x = kr->ctx;
+	EVP_CIPHER_CTX *x;
 	int len = 0;
 	if (n > (size_t)INT32_MAX || aad_n > (size_t)INT32_MAX)
 		return -1;
 	if (aead_init(kr, key, iv, 1) < 0)
 		return -1;
+	x = kr->ctx;
 	if (aad_n && EVP_EncryptUpdate(x, NULL, &len, aad, (int)aad_n) != 1)
 		return -1;
 	if (n && EVP_EncryptUpdate(x, ct, &len, pt, (int)n) != 1)
@@ -260,12 +280,13 @@ int kms_aead_open(struct kms_keyring *kr, const unsigned char *key, const unsign
 		  const void *aad, size_t aad_n, const void *ct, size_t n, const unsigned char *tag,
 		  unsigned char *pt)
 {
-	EVP_CIPHER_CTX *x = kr->ctx;
+	EVP_CIPHER_CTX *x;
 	int len = 0;
 	if (n > (size_t)INT32_MAX || aad_n > (size_t)INT32_MAX)
 		return -1;
 	if (aead_init(kr, key, iv, 0) < 0)
 		return -1;
+	x = kr->ctx;
 	if (aad_n && EVP_DecryptUpdate(x, NULL, &len, aad, (int)aad_n) != 1)
 		return -1;
 	if (n && EVP_DecryptUpdate(x, pt, &len, ct, (int)n) != 1)

@@ -135,6 +135,48 @@ size_t sm_list_load(struct aws_call *c, int desc, int include_deleted, struct sm
  * InvalidNextTokenException. */
 int sm_page_token(struct aws_call *c, size_t *offset);
 
+/* --- hot.c: the GetSecretValue cache (ciphertext only, never plaintext) --- */
+
+/* One cached value query: what sm_value_entry needs to answer without
+ * SQLite. The views point into data[] and live until the next
+ * sm_hot_insert or cache use after a change (so copy what must outlive the
+ * current sm_value_entry call). */
+struct sm_hot {
+	uint64_t hash;
+	size_t size; /* bytes of this allocation */
+	struct str key;
+	int64_t id;
+	double deleted_date, purge_at, last_accessed, created;
+	int has_version, binary;
+	struct str arn, name, version_id, blob, stages;
+	char data[];
+};
+/* sm_hot_hash: the hash sm_hot_find and sm_hot_insert use for a key. */
+uint64_t sm_hot_hash(const char *p, size_t n);
+/* sm_hot_find: the entry for key (hash = sm_hot_hash(key)) in db's cache,
+ * or NULL; empties the cache first when anything changed since it was
+ * filled. */
+const struct sm_hot *sm_hot_find(struct db *db, struct str key, uint64_t hash);
+/* sm_hot_alloc: an entry with data_n bytes of data[] for the caller to
+ * fill (hash, key and the views); NULL when too big to cache. Zeroed
+ * header; pass it to sm_hot_insert (which owns it from then on). */
+struct sm_hot *sm_hot_alloc(size_t data_n);
+/* sm_hot_insert: adds e, evicting what it must to stay in bounds. Call
+ * only with data read at the current generation (no write since). */
+void sm_hot_insert(struct db *db, struct sm_hot *e);
+/* sm_hot_invalidate: every entry is stale (call around every write). */
+void sm_hot_invalidate(void);
+/* sm_hot_generation: the current generation (flushing a stale cache). */
+uint64_t sm_hot_generation(struct db *db);
+/* sm_hot_accessed: after GetSecretValue's LastAccessedDate update of
+ * secret id to day, begun at generation before: when that update was the
+ * only change, keeps the entries (with the new day) instead of losing them. */
+void sm_hot_accessed(struct db *db, uint64_t before, int64_t id, double day);
+/* sm_hot_count / sm_hot_contains: entries held, and whether needle (n
+ * bytes) occurs in any of them; for tests and diagnostics. */
+size_t sm_hot_count(void);
+int sm_hot_contains(const void *needle, size_t n);
+
 /* --- values.c --- */
 
 /* sm_value_entry: the GetSecretValue output for secret_id (VersionId /

@@ -36,12 +36,16 @@ int sm_check_live(struct aws_call *c, const struct sm_secret *s)
 
 int sm_tx_begin(struct aws_call *c)
 {
+	sm_hot_invalidate(); /* the update hook misses WITHOUT ROWID sm_stages */
 	int rc = db_begin(c->fb->db);
 	return rc == SQLITE_OK ? 0 : sm_fail_db(c, rc);
 }
 
 int sm_tx_end(struct aws_call *c, int ok)
 {
+	/* also after: a read inside the transaction may have cached its
+	 * uncommitted state */
+	sm_hot_invalidate();
 	if (ok == 0) {
 		int rc = db_commit(c->fb->db);
 		if (rc == SQLITE_OK)
@@ -154,6 +158,7 @@ int sm_purge_one(struct db *db, int64_t id)
 	    "DELETE FROM sm_secrets WHERE id = ?1",
 	};
 	int own = sqlite3_get_autocommit(db_sqlite(db));
+	sm_hot_invalidate();
 	if (own && db_begin(db) != SQLITE_OK)
 		return SQLITE_BUSY;
 	int rc = SQLITE_DONE;

@@ -1,11 +1,13 @@
 /* values.c - reading secret values: GetSecretValue (the benchmark path)
  * and BatchGetSecretValue.
  *
- * GetSecretValue by name is one indexed SELECT through a cached statement
- * (secret row, the version behind the label or id, and that version's
- * labels, kept denormalized in sm_versions.stages, in one go) plus one AES-GCM decrypt with cached key material; by
- * partial ARN it may take a second SELECT. Everything it allocates comes
- * from the request arena. */
+ * A repeated GetSecretValue is answered from the hot cache (hot.c: the
+ * ciphertext and what the query found, never plaintext) plus one AES-GCM
+ * decrypt with cached key material. A miss is one indexed SELECT through a
+ * cached statement (secret row, the version behind the label or id, and
+ * that version's labels, kept denormalized in sm_versions.stages, in one
+ * go); by partial ARN it may take a second SELECT. Everything else it
+ * allocates comes from the request arena. */
 #include "core/compat.h"
 #include "aws/gen/secretsmanager_ops.h"
 #include "fb.h"
@@ -24,19 +26,48 @@ static const char sql_value_by_arn[] = SM_VALUE_SQL("s.arn = ?1");
 
 #define DAY_S 86400.0
 
-/* A GetSecretValue row, copied out of the statement. */
-struct value_row {
-	int64_t id;
-	double deleted_date, purge_at, last_accessed, created;
-	int has_version, binary;
-	struct str blob, stages;
-};
+/* value_key: the cache key of a value query, in the arena: which of
+ * stage / version id are given, then account, region, SecretId, stage and
+ * version id, NUL-separated. */
+static struct str value_key(struct aws_call *c, const char *secret_id, const char *stage,
+			    const char *version_id)
+{
+	const char *part[5] = {c->account, c->region, secret_id, stage ? stage : "",
+			       version_id ? version_id : ""};
+	size_t len[5], n = 2;
+	for (size_t i = 0; i < 5; i++)
+		n += (len[i] = strlen(part[i])) + 1;
+	char *k = arena_alloc(c->a, n), *p = k;
+	*p++ = stage ? 's' : '-';
+	*p++ = version_id ? 'v' : '-';
+	for (size_t i = 0; i < 5; i++) {
+		memcpy(p, part[i], len[i]);
+		p += len[i];
+		*p++ = 0;
+	}
+	return (struct str){k, n};
+}
 
-/* query: runs the value query for (a1[, a2, a3]) with label/version; on a
- * hit fills r and the output's ARN/Name/VersionId. 1 hit, 0 miss. */
-static int query(struct aws_call *c, const char *sql, const char *a1, const char *a2,
-		 const char *a3, const char *stage, const char *version_id, struct value_row *r,
-		 struct jv *o)
+/* put_col: copies column i (text or blob, NUL-terminated) to *at and
+ * points *out at the copy. */
+static void put_col(sqlite3_stmt *st, int i, char **at, struct str *out)
+{
+	const void *p = sqlite3_column_type(st, i) == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+								  : sqlite3_column_text(st, i);
+	size_t n = p ? (size_t)sqlite3_column_bytes(st, i) : 0;
+	if (n)
+		memcpy(*at, p, n);
+	(*at)[n] = 0;
+	*out = (struct str){*at, n};
+	*at += n + 1;
+}
+
+/* query: runs the value query for (a1[, a2, a3]) with label/version. On a
+ * hit returns the row as an entry: cached under key/hash when it fits the
+ * cache, else in the arena. NULL on a miss. */
+static const struct sm_hot *query(struct aws_call *c, const char *sql, const char *a1,
+				  const char *a2, const char *a3, const char *stage,
+				  const char *version_id, struct str key, uint64_t hash)
 {
 	sqlite3_stmt *st = db_stmt(c->fb->db, sql);
 	sqlite3_bind_text(st, 1, a1, -1, SQLITE_STATIC);
@@ -50,28 +81,59 @@ static int query(struct aws_call *c, const char *sql, const char *a1, const char
 		sqlite3_bind_text(st, 5, version_id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return 0;
+		return NULL;
 	}
-	r->id = sqlite3_column_int64(st, 0);
-	jv_set_strn(c->a, o, "ARN", db_col_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-	jv_set_strn(c->a, o, "Name", db_col_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-	r->deleted_date = sqlite3_column_double(st, 3);
-	r->purge_at = sqlite3_column_double(st, 4);
-	r->last_accessed = sqlite3_column_double(st, 5);
-	r->has_version = sqlite3_column_type(st, 6) != SQLITE_NULL;
-	if (r->has_version) {
-		jv_set_strn(c->a, o, "VersionId", db_col_text(st, 6),
-			    (size_t)sqlite3_column_bytes(st, 6));
-		r->created = sqlite3_column_double(st, 7);
-		r->binary = sqlite3_column_int(st, 8);
-		size_t n = (size_t)sqlite3_column_bytes(st, 9);
-		r->blob = (struct str){arena_strndup(c->a, sqlite3_column_blob(st, 9), n), n};
-		const char *labels = db_col_text(st, 10);
-		size_t ln = labels ? (size_t)sqlite3_column_bytes(st, 10) : 0;
-		r->stages = (struct str){ln ? arena_strndup(c->a, labels, ln) : NULL, ln};
+	/* key, ARN, name, version id, stages, blob: each NUL-terminated */
+	static const int cols[] = {1, 2, 6, 10, 9};
+	size_t n = key.n + 1 + FB_ARRAY_LEN(cols); /* the NULs */
+	for (size_t i = 0; i < FB_ARRAY_LEN(cols); i++)
+		n += (size_t)sqlite3_column_bytes(st, cols[i]);
+	struct sm_hot *e = sm_hot_alloc(n);
+	int cache = e != NULL;
+	if (!cache) {
+		e = arena_alloc(c->a, sizeof(*e) + n);
+		memset(e, 0, sizeof(*e));
 	}
+	char *at = e->data;
+	memcpy(at, key.p, key.n);
+	e->key = (struct str){at, key.n};
+	e->hash = hash;
+	at += key.n;
+	*at++ = 0;
+	e->id = sqlite3_column_int64(st, 0);
+	put_col(st, 1, &at, &e->arn);
+	put_col(st, 2, &at, &e->name);
+	e->deleted_date = sqlite3_column_double(st, 3);
+	e->purge_at = sqlite3_column_double(st, 4);
+	e->last_accessed = sqlite3_column_double(st, 5);
+	e->has_version = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	put_col(st, 6, &at, &e->version_id);
+	e->created = sqlite3_column_double(st, 7);
+	e->binary = sqlite3_column_int(st, 8);
+	put_col(st, 10, &at, &e->stages);
+	put_col(st, 9, &at, &e->blob);
 	sqlite3_reset(st);
-	return 1;
+	if (cache)
+		sm_hot_insert(c->fb->db, e);
+	return e;
+}
+
+/* load: the value query for a cache miss. NULL when nothing matches. */
+static const struct sm_hot *load(struct aws_call *c, const char *secret_id, const char *stage,
+				 const char *version_id, struct str key, uint64_t hash)
+{
+	const char *region, *account, *rest;
+	if (sm_parse_arn(c->a, secret_id, &region, &account, &rest) < 0)
+		return query(c, sql_value_by_name, c->account, c->region, secret_id, stage,
+			     version_id, key, hash);
+	if (strcmp(region, c->region) || strcmp(account, c->account))
+		return NULL;
+	/* a full ARN first; else the ARN without its suffix names the secret */
+	const struct sm_hot *e =
+	    query(c, sql_value_by_arn, secret_id, NULL, NULL, stage, version_id, key, hash);
+	return e ? e
+		 : query(c, sql_value_by_name, c->account, c->region, rest, stage, version_id, key,
+			 hash);
 }
 
 /* stages_array: a newline-joined label list as a JV_ARRAY; *has gets
@@ -79,14 +141,14 @@ static int query(struct aws_call *c, const char *sql, const char *a1, const char
 static struct jv *stages_array(struct aws_call *c, struct str joined, const char *want, int *has)
 {
 	struct jv *arr = jv_array(c->a);
+	size_t want_n = want ? strlen(want) : 0;
 	*has = 0;
 	const char *p = joined.p, *end = joined.p + joined.n;
 	while (p && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		jv_push(c->a, arr, jv_string(c->a, p, (size_t)(e - p)));
-		if (want && strlen(want) == (size_t)(e - p) &&
-		    memcmp(want, p, (size_t)(e - p)) == 0)
+		if (want && want_n == (size_t)(e - p) && memcmp(want, p, want_n) == 0)
 			*has = 1;
 		p = e + 1;
 	}
@@ -95,49 +157,47 @@ static struct jv *stages_array(struct aws_call *c, struct str joined, const char
 
 /* note_access: records the day of this read (AWS keeps LastAccessedDate
  * to the day), so the hot path writes at most once per secret per day. */
-static void note_access(struct aws_call *c, const struct value_row *r)
+static void note_access(struct aws_call *c, int64_t id, double last_accessed)
 {
 	double today = (double)(c->now_ms / 1000 / 86400) * DAY_S;
-	if (r->last_accessed >= today)
+	if (last_accessed >= today)
 		return;
+	uint64_t gen = sm_hot_generation(c->fb->db);
 	sqlite3_stmt *st =
 	    db_stmt(c->fb->db, "UPDATE sm_secrets SET last_accessed = ?2 WHERE id = ?1");
-	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_double(st, 2, today);
 	db_step_done(st);
+	sm_hot_accessed(c->fb->db, gen, id, today);
 }
 
 int sm_value_entry(struct aws_call *c, const char *secret_id, const char *version_id,
 		   const char *version_stage, struct jv *o)
 {
 	const char *stage = version_stage ? version_stage : version_id ? NULL : SM_CURRENT;
-	const char *region, *account, *rest;
-	struct value_row r = {0};
-	int found;
 	if (!secret_id || !*secret_id)
 		return sm_not_found(c);
-	if (sm_parse_arn(c->a, secret_id, &region, &account, &rest) == 0) {
-		if (strcmp(region, c->region) || strcmp(account, c->account))
-			return sm_not_found(c);
-		found =
-		    query(c, sql_value_by_arn, secret_id, NULL, NULL, stage, version_id, &r, o) ||
-		    query(c, sql_value_by_name, c->account, c->region, rest, stage, version_id, &r,
-			  o);
-	} else {
-		found = query(c, sql_value_by_name, c->account, c->region, secret_id, stage,
-			      version_id, &r, o);
-	}
-	if (!found)
+	/* the cache key holds account and region, so an entry answers only
+	 * the account and region whose lookup filled it */
+	struct str key = value_key(c, secret_id, stage, version_id);
+	uint64_t hash = sm_hot_hash(key.p, key.n);
+	const struct sm_hot *r = sm_hot_find(c->fb->db, key, hash);
+	if (!r && !(r = load(c, secret_id, stage, version_id, key, hash)))
 		return sm_not_found(c);
-	if (r.purge_at > 0 && r.purge_at * 1000.0 <= (double)c->now_ms) {
-		sm_purge_one(c->fb->db, r.id);
+	/* r stays valid until the next cache call (note_access's): copy out */
+	int64_t id = r->id;
+	double last_accessed = r->last_accessed;
+	jv_set_strn(c->a, o, "ARN", r->arn.p, r->arn.n);
+	jv_set_strn(c->a, o, "Name", r->name.p, r->name.n);
+	if (r->purge_at > 0 && r->purge_at * 1000.0 <= (double)c->now_ms) {
+		sm_purge_one(c->fb->db, id);
 		return sm_not_found(c);
 	}
-	if (r.deleted_date > 0)
+	if (r->deleted_date > 0)
 		return aws_fail(c, 400, "InvalidRequestException",
 				"You can't perform this operation on the secret because it was "
 				"marked for deletion.");
-	if (!r.has_version) {
+	if (!r->has_version) {
 		if (version_id)
 			return aws_fail(c, 400, "ResourceNotFoundException",
 					"Secrets Manager can't find the specified secret value for "
@@ -148,24 +208,25 @@ int sm_value_entry(struct aws_call *c, const char *secret_id, const char *versio
 				"label: %s",
 				stage);
 	}
+	jv_set_strn(c->a, o, "VersionId", r->version_id.p, r->version_id.n);
 	int has_stage;
-	struct jv *stages = stages_array(c, r.stages, version_stage, &has_stage);
+	struct jv *stages = stages_array(c, r->stages, version_stage, &has_stage);
 	if (version_id && version_stage && !has_stage)
 		return aws_fail(
 		    c, 400, "InvalidRequestException",
 		    "You provided a VersionStage that is not associated to the provided "
 		    "VersionId.");
 	struct str pt;
-	if (sm_decrypt(c, jv_get_str(o, "ARN"), jv_get_str(o, "VersionId"), r.blob, &pt) < 0)
+	if (sm_decrypt(c, r->arn.p, r->version_id.p, r->blob, &pt) < 0)
 		return -1;
 	/* the plaintext is in the arena; the output node points at it */
 	struct jv *val = arena_alloc(c->a, sizeof(*val));
 	val->type = JV_STRING;
 	val->u.s = pt;
-	jv_set(c->a, o, r.binary ? "SecretBinary" : "SecretString", val);
+	jv_set(c->a, o, r->binary ? "SecretBinary" : "SecretString", val);
 	jv_set(c->a, o, "VersionStages", stages);
-	jv_set_double(c->a, o, "CreatedDate", r.created);
-	note_access(c, &r);
+	jv_set_double(c->a, o, "CreatedDate", r->created);
+	note_access(c, id, last_accessed);
 	return 0;
 }
 
