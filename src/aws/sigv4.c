@@ -12,6 +12,7 @@
  * canonical request. Must come before any OpenSSL header. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "aws/sigv4.h"
+#include "aws/sigv2.h"
 #include "core/log.h"
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -599,6 +600,9 @@ int sigv4_parse_request(const struct sigv4_request *req, struct sigv4_auth *out,
 			return SIGV4_ERR_MALFORMED; /* AWS allows one mechanism */
 		return rc;
 	}
+	/* S3 still accepts SigV2 ("AWS key:sig", ?AWSAccessKeyId=&Signature=) */
+	if (req->s3 && (rc = sigv2_parse(req, out, scratch, scratch_n)) != SIGV4_ERR_NO_AUTH)
+		return rc;
 	if (!authz)
 		return SIGV4_ERR_NO_AUTH;
 	rc = sigv4_parse_header(authz->value, out);
@@ -1296,6 +1300,8 @@ int sigv4_verify(struct sigv4_key_cache *kc, const struct sigv4_request *req,
 		 const struct sigv4_auth *auth, const char *secret, size_t secret_len,
 		 int64_t now_s)
 {
+	if (auth->v2)
+		return sigv2_verify(req, auth, secret, secret_len, now_s);
 	if (!kc) {
 		struct sigv4_key_cache *tmp = sigv4_key_cache_new();
 		int rc = sigv4_verify(tmp, req, auth, secret, secret_len, now_s);

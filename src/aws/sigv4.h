@@ -72,6 +72,8 @@ struct sigv4_auth {
 	struct str security_token; /* empty when none */
 	int presigned;		   /* from the query string */
 	int64_t expires_s;	   /* presigned X-Amz-Expires, -1 when absent */
+	int v2;			   /* S3 SigV2 (sigv2.h): signature is base64 HMAC-SHA1,
+				      expires_s the absolute Expires time */
 };
 
 /* What was signed. Views into the parsed HTTP request. */

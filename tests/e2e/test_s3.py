@@ -109,7 +109,7 @@ def signed_raw(fb, method, path, headers, body, payload_hash=None, query=""):
 
 def presigner(fb):
     """A SigV4 presigning client (Debian's boto3 presigns S3 with SigV2 by
-    default, which fogbank does not accept)."""
+    default; test_s3_sigv2.py covers that form)."""
     import boto3
     from botocore.config import Config
     return boto3.client("s3", endpoint_url=fb.endpoint, region_name="us-east-1",

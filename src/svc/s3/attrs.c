@@ -47,7 +47,8 @@ int s3_op_get_object_attributes(struct aws_call *c)
 	struct s3_bucket b;
 	struct s3_object o;
 	struct jv *want = jv_get(c->in, "ObjectAttributes"), *out;
-	if (version_arg(c, &b, &o) < 0)
+	if (version_arg(c, &b, &o) < 0 ||
+	    s3_ssec_object_key(c, o.sse, o.data_key, 0, NULL, NULL) < 0)
 		return -1;
 	out = aws_out(c);
 	jv_set_double(c->a, out, "LastModified", floor((double)o.mtime_ms / 1000.0));

@@ -5,7 +5,8 @@
  * (BadDigest), chunk and trailer signatures (SignatureDoesNotMatch). The
  * x-amz-content-sha256 of a plain body is checked by dispatch.c before
  * any handler runs. A plain spooled body is renamed into place rather
- * than copied. */
+ * than copied; a large body in memory is digested on a worker thread
+ * while the loop thread writes it. */
 #include "core/compat.h"
 #include "aws/fmt.h"
 #include "aws/sigv4.h"
@@ -18,6 +19,9 @@
 #include <unistd.h>
 
 #define READ_BLOCK (1u << 20)
+/* In-memory bodies at least this large are digested on a worker thread:
+ * below it, handing the job over costs more than it saves. */
+#define DIGEST_ASYNC_MIN (256u * 1024)
 
 /* has_token: 1 when comma-separated list v contains tok. */
 static int has_token(struct str v, const char *tok)
@@ -158,15 +162,19 @@ static int feed_plain(struct aws_call *c, struct s3_writer *w, int *md5_done)
 	return 0;
 }
 
-/* bad_digest: drops the file just written and records the error. */
-static int bad_digest(struct aws_call *c, int status, const char *code, const char *msg)
+/* bad_digest: drops the file just written (and the finished writer's
+ * memory) and records the error. */
+static int bad_digest(struct aws_call *c, struct s3_writer *w, int status, const char *code,
+		      const char *msg)
 {
 	s3_store_tx_done(0);
+	s3_writer_release(w);
+	buf_release(&w->mem);
 	return aws_fail(c, status, code, "%s", msg);
 }
 
-int s3_body_store(struct aws_call *c, const unsigned char *key, int inline_ok, int default_algo,
-		  struct s3_stored *out)
+int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_prefix, int inline_ok,
+		  int default_algo, struct s3_stored *out)
 {
 	const struct http_request *req = c->http;
 	int spooled = req->body_fd >= 0 && req->body_path;
@@ -200,9 +208,16 @@ int s3_body_store(struct aws_call *c, const unsigned char *key, int inline_ok, i
 				"Your proposed upload exceeds the maximum allowed size");
 	/* a plain spooled body becomes the data file: the server's MD5 serves */
 	int adopt = spooled && !chunked && !key && req->body_taken;
-	if (s3_writer_open(&out->w, c->fb, (uint64_t)size, inline_ok && !adopt, key, !adopt, algo) <
-	    0)
+	/* a large body in memory: a worker digests it while this thread
+	 * writes (or encrypts) it, so the two costs overlap */
+	int async = !spooled && !chunked && req->body.n >= DIGEST_ASYNC_MIN;
+	struct s3_digest_job dj;
+	if (s3_writer_open(&out->w, c->fb, (uint64_t)size, inline_ok && !adopt, key,
+			   !adopt && !async, async ? S3_CKS_NONE : algo) < 0)
 		return aws_fail(c, 500, "InternalError", "cannot create a data file");
+	out->w.iv_prefix = iv_prefix;
+	if (async)
+		s3_digest_start(&dj, req->body.p, req->body.n, 1, algo);
 	if (chunked) {
 		int sigs = str_has_prefix_c(sha_hdr, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
 		int tsig = str_eq_c(sha_hdr, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER");
@@ -238,23 +253,28 @@ int s3_body_store(struct aws_call *c, const unsigned char *key, int inline_ok, i
 		}
 		s3_chunked_free(&d);
 	} else if (feed_plain(c, &out->w, &md5_done) < 0) {
+		if (async)
+			s3_digest_finish(&dj, &out->d);
 		s3_writer_abort(&out->w, c->fb);
 		return aws_fail(c, 400, "IncompleteBody",
 				"You did not provide the number of bytes specified by the "
 				"Content-Length HTTP header");
 	}
-	if (s3_writer_finish(&out->w, c->fb, &out->d) < 0)
+	rc = s3_writer_finish(&out->w, c->fb, &out->d);
+	if (async)
+		s3_digest_finish(&dj, &out->d);
+	if (rc < 0)
 		return aws_fail(c, 500, "InternalError", "cannot write the object data");
 	if (md5_done)
 		memcpy(out->d.md5, req->body_md5, 16);
 	out->size = (uint64_t)size;
 	if (md5_b64 && memcmp(want_md5, out->d.md5, 16) != 0)
-		return bad_digest(c, 400, "BadDigest",
+		return bad_digest(c, &out->w, 400, "BadDigest",
 				  "The Content-MD5 you specified did not match what we received.");
 	if (algo) {
 		const char *got = s3_b64(c, out->d.cks, out->d.cks_n);
 		if (expect_cks && strcmp(expect_cks, got) != 0)
-			return bad_digest(c, 400, "BadDigest",
+			return bad_digest(c, &out->w, 400, "BadDigest",
 					  arena_sprintf(c->a,
 							"The %s you specified did not match the "
 							"calculated checksum.",

@@ -147,7 +147,7 @@ int s3_op_copy_object(struct aws_call *c)
 		algo = S3_CKS_NONE, o.cks_algo = so.cks_algo, o.cks = so.cks;
 	if (sse.sse && s3_sse_new_key(c, &sse, b.name, key, dk, &o.data_key, &arn) < 0)
 		return -1;
-	if (s3_object_reader(c, &sb, &so, &r) < 0)
+	if (s3_object_reader(c, &sb, &so, 1, &r) < 0)
 		return -1;
 	if (s3_writer_open(&w, c->fb, (uint64_t)so.size, 1, sse.sse ? dk : NULL, !keep_etag, algo) <
 	    0) {
@@ -155,6 +155,7 @@ int s3_op_copy_object(struct aws_call *c)
 		return aws_fail(c, 500, "InternalError", "cannot create a data file");
 	}
 	memset(dk, 0, sizeof(dk));
+	memset(&sse.ssec.key, 0, sizeof(sse.ssec.key));
 	rc = s3_copy(&r, 0, (uint64_t)so.size, &w);
 	s3_reader_close(&r);
 	if (rc < 0) {

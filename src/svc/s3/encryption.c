@@ -4,7 +4,8 @@
  * file has its own random 256-bit key, stored only as fogbank KMS
  * ciphertext under the object's KMS key (SSE-KMS: the given key or
  * alias/aws/s3; SSE-S3: alias/aws/s3 too) bound to the encryption context
- * {"aws:s3:arn": "arn:aws:s3:::bucket/key"} (or the caller's). */
+ * {"aws:s3:arn": "arn:aws:s3:::bucket/key"} (or the caller's). SSE-C
+ * (customer keys, ssec.c) is chosen here too and shares the records. */
 #include "core/compat.h"
 #include "aws/fmt.h"
 #include "aws/gen/s3_ops.h"
@@ -53,9 +54,22 @@ int s3_sse_choose(struct aws_call *c, const struct s3_bucket *b, struct s3_sse *
 	int bucket_key = jv_get_bool(c->in, "BucketKeyEnabled", 0);
 
 	memset(out, 0, sizeof(*out));
-	if (jv_get_str(c->in, "SSECustomerAlgorithm"))
-		return aws_fail(c, 501, "NotImplemented",
-				"fogbank does not implement SSE-C (customer-provided keys)");
+	if (s3_ssec_parse(c, 0, 1, &out->ssec) < 0)
+		return -1;
+	if (out->ssec.given) {
+		/* the customer's key wins over the bucket default, not over a
+		 * method named in the same request */
+		if (sse)
+			return aws_fail(c, 400, "InvalidArgument",
+					"Server Side Encryption with Customer provided key is "
+					"incompatible with the encryption method specified");
+		if (kms_key || ctx)
+			return aws_fail(c, 400, "InvalidArgument",
+					"Server Side Encryption with AWS KMS managed key requires "
+					"HTTP header x-amz-server-side-encryption : aws:kms");
+		out->sse = S3_SSEC;
+		return 0;
+	}
 	if ((kms_key || ctx) && (!sse || strncmp(sse, "aws:kms", 7) != 0))
 		return aws_fail(c, 400, "InvalidArgument",
 				"Server Side Encryption with AWS KMS managed key requires HTTP "
@@ -102,6 +116,10 @@ int s3_sse_new_key(struct aws_call *c, const struct s3_sse *s, const char *bucke
 		   unsigned char out[32], struct str *wrapped, const char **arn)
 {
 	const char *ref = s->kms_key;
+	if (s3_is_ssec(s->sse)) {
+		*arn = NULL;
+		return s3_ssec_seal(c, &s->ssec, out, wrapped);
+	}
 	if (RAND_bytes(out, 32) != 1)
 		return aws_fail(c, 500, "InternalError", "no randomness");
 	if (!ref) {
@@ -121,7 +139,7 @@ int s3_sse_new_key(struct aws_call *c, const struct s3_sse *s, const char *bucke
 int s3_sse_resolve(struct aws_call *c, struct s3_sse *s)
 {
 	const char *ref = s->kms_key, *arn;
-	if (!s->sse)
+	if (!s->sse || s3_is_ssec(s->sse))
 		return 0;
 	if (!ref && !(ref = kms_managed_key(c, S3_MANAGED_ALIAS)))
 		return kms_error(c);
@@ -147,6 +165,10 @@ int s3_sse_open_key(struct aws_call *c, const char *enc_ctx, const char *bucket,
 void s3_sse_out(struct aws_call *c, const char *sse, const char *kms_key, int bucket_key)
 {
 	struct jv *o = aws_out(c);
+	if (s3_is_ssec(sse)) {
+		s3_ssec_out(c);
+		return;
+	}
 	if (!sse)
 		return;
 	jv_set_str(c->a, o, "ServerSideEncryption", sse);

@@ -15,6 +15,7 @@
 #include "core/str.h"
 #include "aws/call.h"
 #include "http/request.h"
+#include "core/pool.h"
 #include "store/db.h"
 #include "svc/s3/s3.h"
 #include <openssl/evp.h>
@@ -139,8 +140,12 @@ void s3_store_tx_reset(void);
 void s3_store_tx_done(int committed);
 /* s3_store_unlink_later: schedules data file <id> for removal when the
  * current transaction commits (and records it in s3_gc so a crash between
- * commit and unlink cannot leak it). 0 or an sqlite error code. */
+ * commit and unlink cannot leak it). 0 or an sqlite error code. The
+ * unlink itself runs on a worker thread after the commit. */
 int s3_store_unlink_later(struct db *db, const char *id);
+/* s3_store_unlinks_pending: 1 while unlinks of committed transactions
+ * may still be running (their s3_gc rows must stay). */
+int s3_store_unlinks_pending(void);
 
 /* Where a writer's bytes go and what it computes on the way. */
 struct s3_writer {
@@ -153,6 +158,7 @@ struct s3_writer {
 	unsigned char key[32];
 	EVP_CIPHER_CTX *cx;
 	uint64_t chunk_idx;
+	uint64_t iv_prefix;   /* first 8 nonce bytes (see s3_enc_iv); 0 but for SSE-C parts */
 	unsigned char *chunk; /* S3_ENC_CHUNK plaintext buffer */
 	size_t chunk_n;
 	EVP_MD_CTX *md5; /* NULL: no MD5 wanted */
@@ -182,6 +188,21 @@ struct s3_digests {
 	unsigned char cks[32]; /* raw checksum of the plaintext */
 	size_t cks_n;
 };
+/* A digest computed on a worker thread while the loop thread writes the
+ * same bytes (see s3_digest_start). */
+struct s3_digest_job {
+	struct pool_job j;
+	const void *p;
+	size_t n;
+	int want_md5, algo;
+	struct s3_digests d;
+};
+/* s3_digest_start: starts digesting p[0..n) (MD5 when want_md5, checksum
+ * <algo>) on a worker; p must stay valid and unchanged, and dj in place,
+ * until s3_digest_finish, which every caller must reach. Loop thread. */
+void s3_digest_start(struct s3_digest_job *dj, const void *p, size_t n, int want_md5, int algo);
+/* s3_digest_finish: waits for dj and stores its digests into d. */
+void s3_digest_finish(struct s3_digest_job *dj, struct s3_digests *d);
 /* s3_writer_finish: flushes, fsyncs the file and tmp dir, registers the
  * file for publication at commit; fills d. Returns 0 or -1 (the writer is
  * aborted). Exactly n == expect bytes must have been written. */
@@ -190,6 +211,22 @@ int s3_writer_finish(struct s3_writer *w, struct fogbank *fb, struct s3_digests 
 void s3_writer_abort(struct s3_writer *w, struct fogbank *fb);
 /* s3_writer_release: frees a finished writer's memory (not the file). */
 void s3_writer_release(struct s3_writer *w);
+
+/* s3_enc_iv: the AES-GCM nonce of record <idx> of a file sealed with
+ * <prefix>: prefix (8 bytes, big-endian) then idx (4 bytes). Every file
+ * has its own key; only SSE-C multipart parts, which share one, use a
+ * random prefix each. Pure. */
+void s3_enc_iv(unsigned char iv[12], uint64_t prefix, uint64_t idx);
+/* s3_enc_stored_size: stored bytes of <size> plaintext bytes sealed in
+ * S3_ENC_CHUNK records (each followed by its tag). Pure. */
+uint64_t s3_enc_stored_size(uint64_t size);
+
+/* One run of records sealed under one nonce prefix: a whole file, or one
+ * part of an SSE-C multipart object (its parts are concatenated as
+ * uploaded, since Complete has no key to re-encrypt them). */
+struct s3_seg {
+	uint64_t plain_off, stored_off, size, prefix;
+};
 
 /* A reader of an object's (or part's) plaintext. */
 struct s3_reader {
@@ -200,7 +237,11 @@ struct s3_reader {
 	int enc;
 	unsigned char key[32];
 	EVP_CIPHER_CTX *cx;
-	int64_t cached; /* index of the decrypted chunk in buf, -1 none */
+	struct s3_seg one;   /* the usual single segment, used when segs is NULL */
+	struct s3_seg *segs; /* heap array from s3_reader_segments, else NULL */
+	size_t nseg;
+	size_t cached_seg;
+	int64_t cached; /* record index in cached_seg decrypted in buf, -1 none */
 	unsigned char *buf;
 };
 /* s3_reader_open: a reader for data file <file> (or the inline <mem>) of
@@ -208,6 +249,11 @@ struct s3_reader {
  * or -1 when the file cannot be opened. */
 int s3_reader_open(struct s3_reader *r, const char *file, struct str mem, uint64_t size,
 		   const unsigned char *key);
+/* s3_reader_segments: for an encrypted reader of an SSE-C multipart
+ * object: parts of plaintext sizes <sizes> (comma-joined, as
+ * s3_object.parts) sealed with the 8-byte big-endian nonce prefixes in
+ * <prefixes>. Returns 0, or -1 when they do not describe r->size bytes. */
+int s3_reader_segments(struct s3_reader *r, const char *sizes, struct str prefixes);
 /* s3_reader_pread: up to n plaintext bytes at off; returns the count (0
  * at the end) or -1 (I/O error or failed authentication). */
 ssize_t s3_reader_pread(struct s3_reader *r, void *out, size_t n, uint64_t off);
@@ -296,24 +342,67 @@ struct s3_stored {
 	const char *cks;      /* its base64 value */
 };
 /* s3_body_store: writes the request payload (plain, aws-chunked, in
- * memory or spooled) through a writer encrypting with <key> (NULL: plain),
+ * memory or spooled) through a writer encrypting with <key> (NULL: plain)
+ * and nonce prefix <iv_prefix>,
  * verifying Content-MD5, flexible checksums (header or trailer) and chunk
  * signatures; inline_ok as s3_writer_open; a checksum of default_algo is
  * computed when the request names none. On success the file is
  * registered for publication by s3_tx_end. Returns 0, or -1 with the S3
  * error set (BadDigest, InvalidDigest, SignatureDoesNotMatch,
  * IncompleteBody, ...). */
-int s3_body_store(struct aws_call *c, const unsigned char *key, int inline_ok, int default_algo,
-		  struct s3_stored *out);
+int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_prefix, int inline_ok,
+		  int default_algo, struct s3_stored *out);
+
+/* ---- ssec.c: customer-provided keys (SSE-C) ---- */
+
+#define S3_SSEC "SSE-C" /* the sse column of SSE-C objects and uploads */
+#define S3_SSEC_SALT 16
+#define S3_SSEC_BLOB (S3_SSEC_SALT + 32) /* salt || HMAC check value */
+
+/* The SSE-C members of a request. */
+struct s3_ssec {
+	int given; /* the request asks for SSE-C */
+	size_t key_n;
+	unsigned char key[32]; /* the customer's key: wipe after use */
+	const char *key_md5;   /* base64 MD5 of the key (arena), echoed back */
+};
+/* s3_ssec_parse: the (CopySource when copy_source) SSECustomerAlgorithm,
+ * -Key and -KeyMD5 of the input into *k (k->given 0 when absent). A
+ * missing MD5 is computed. Returns 0, or -1 with AWS's error: algorithm
+ * missing or not AES256, key missing, MD5 mismatch, or (when writing) a
+ * key that is not 256 bits. */
+int s3_ssec_parse(struct aws_call *c, int copy_source, int writing, struct s3_ssec *k);
+/* s3_ssec_seal: a new random salt for data sealed under k: the file key
+ * into file_key (may be NULL) and salt || check into *blob (arena). 0, or
+ * -1 with InternalError. */
+int s3_ssec_seal(struct aws_call *c, const struct s3_ssec *k, unsigned char file_key[32],
+		 struct str *blob);
+/* s3_ssec_matches: 1 when k is the key <blob> (salt || check) was sealed
+ * with, then with the file key in file_key (may be NULL); else 0. Pure. */
+int s3_ssec_matches(const struct s3_ssec *k, struct str blob, unsigned char file_key[32]);
+/* s3_ssec_object_key: checks the request's (copy_source: copy-source)
+ * SSE-C members against an object stored under <sse> with <blob>: for an
+ * SSE-C object the right key must be given (400 InvalidRequest without,
+ * 403 AccessDenied when wrong) and its file key goes to file_key (may be
+ * NULL); for any other object no SSE-C member may be given (400). The
+ * parsed members go to *k (may be NULL), key wiped. 0 or -1. */
+int s3_ssec_object_key(struct aws_call *c, const char *sse, struct str blob, int copy_source,
+		       unsigned char file_key[32], struct s3_ssec *k);
+/* s3_is_ssec: 1 when an sse column value means SSE-C. */
+int s3_is_ssec(const char *sse);
+/* s3_ssec_out: echoes the request's SSE-C algorithm and key MD5 in the
+ * output (nothing when the request has none). */
+void s3_ssec_out(struct aws_call *c);
 
 /* ---- encryption.c: encryption at rest ---- */
 
 /* What an object's encryption will be. */
 struct s3_sse {
-	const char *sse;     /* NULL, "AES256" or "aws:kms" */
+	const char *sse;     /* NULL, "AES256", "aws:kms" or S3_SSEC */
 	const char *kms_key; /* requested key id / ARN / alias (aws:kms), NULL default */
 	const char *enc_ctx; /* JSON context text (aws:kms) */
 	int bucket_key;
+	struct s3_ssec ssec; /* the customer's key (S3_SSEC, from the request only) */
 };
 /* s3_sse_choose: the encryption for a new object of <b> from the request
  * headers (ServerSideEncryption, SSEKMSKeyId, SSEKMSEncryptionContext,
@@ -322,7 +411,8 @@ struct s3_sse {
 int s3_sse_choose(struct aws_call *c, const struct s3_bucket *b, struct s3_sse *out);
 /* s3_sse_new_key: a fresh data key for one data file under s->sse:
  * plaintext into key[32], KMS ciphertext into *wrapped and the key ARN
- * into *arn. 0, or -1 with a KMS.* error. Not called for plain. */
+ * into *arn (SSE-C: the derived file key, the salt and check in *wrapped,
+ * *arn NULL). 0, or -1 with a KMS.* error. Not called for plain. */
 int s3_sse_new_key(struct aws_call *c, const struct s3_sse *s, const char *bucket, const char *key,
 		   unsigned char out[32], struct str *wrapped, const char **arn);
 /* s3_sse_resolve: replaces s->kms_key of an encrypted choice by the KMS
@@ -334,7 +424,8 @@ int s3_sse_resolve(struct aws_call *c, struct s3_sse *s);
 int s3_sse_open_key(struct aws_call *c, const char *enc_ctx, const char *bucket, const char *key,
 		    struct str wrapped, unsigned char out[32]);
 /* s3_sse_out: the ServerSideEncryption / SSEKMSKeyId / BucketKeyEnabled
- * output members for an object stored under <sse>. */
+ * output members for an object stored under <sse>; for SSE-C, the
+ * request's SSECustomerAlgorithm / SSECustomerKeyMD5 instead. */
 void s3_sse_out(struct aws_call *c, const char *sse, const char *kms_key, int bucket_key);
 
 /* ---- objects.c / delete.c: versions ---- */
@@ -357,10 +448,11 @@ int s3_object_remove(struct aws_call *c, const struct s3_object *o);
  * Sets *marker and *vid (output). 0 or -1 with the error. */
 int s3_delete_key(struct aws_call *c, const struct s3_bucket *b, const char *key,
 		  const char *version_id, int *marker, const char **vid);
-/* s3_object_reader: a reader of object o's plaintext (decrypting); 0 or
- * -1 with the error recorded. */
+/* s3_object_reader: a reader of object o's plaintext (decrypting; an
+ * SSE-C object with the request's key, or its copy-source key when
+ * copy_source); 0 or -1 with the error recorded. */
 int s3_object_reader(struct aws_call *c, const struct s3_bucket *b, const struct s3_object *o,
-		     struct s3_reader *r);
+		     int copy_source, struct s3_reader *r);
 /* s3_object_from_row: fills *o from a SELECT of S3_OBJECT_COLS. */
 void s3_object_from_row(struct aws_call *c, sqlite3_stmt *st, struct s3_object *o);
 #define S3_OBJECT_COLS                                                                             \
@@ -387,10 +479,11 @@ struct s3_upload {
 	const char *upload_id, *key, *owner, *storage_class, *headers, *meta, *tags, *cks_algo;
 	struct s3_sse sse;
 	int64_t initiated_ms;
+	struct str ssec; /* SSE-C: salt || check of the customer's key */
 };
 #define S3_UPLOAD_COLS                                                                             \
 	"id, upload_id, key, owner, storage_class, headers, meta, tags, cks_algo, sse, kms_key, "  \
-	"enc_ctx, bucket_key, initiated"
+	"enc_ctx, bucket_key, initiated, ssec"
 /* s3_upload_from_row: fills *u from a SELECT of S3_UPLOAD_COLS. */
 void s3_upload_from_row(struct aws_call *c, sqlite3_stmt *st, struct s3_upload *u);
 /* s3_upload_find: the upload UploadId of the input's Key in <b>; 0, or -1

@@ -5,12 +5,15 @@
  * own data key when the upload is); Complete streams the parts into the
  * object's one data file (in the kernel when nothing is encrypted), then
  * commits the object and drops the parts in one transaction. The ETag is
- * the MD5 of the parts' MD5s with "-N"; checksums are composite. */
+ * the MD5 of the parts' MD5s with "-N"; checksums are composite. SSE-C
+ * parts share the upload's key and are concatenated as stored. */
 #include "core/compat.h"
 #include "aws/fmt.h"
 #include "aws/gen/s3_ops.h"
 #include "fb.h"
 #include "svc/s3/internal.h"
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdlib.h>
 
 /* col: column i as an arena string or NULL. */
@@ -37,6 +40,13 @@ void s3_upload_from_row(struct aws_call *c, sqlite3_stmt *st, struct s3_upload *
 	u->sse.enc_ctx = col(c, st, 11);
 	u->sse.bucket_key = sqlite3_column_int(st, 12);
 	u->initiated_ms = sqlite3_column_int64(st, 13);
+	u->ssec = STR_NULL;
+	if (sqlite3_column_type(st, 14) == SQLITE_BLOB) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 14);
+		char *p = arena_alloc(c->a, n);
+		memcpy(p, sqlite3_column_blob(st, 14), n);
+		u->ssec = (struct str){p, n};
+	}
 }
 
 int s3_upload_find(struct aws_call *c, const struct s3_bucket *b, struct s3_upload *u)
@@ -69,6 +79,7 @@ int s3_op_create_multipart_upload(struct aws_call *c)
 	const char *uid;
 	sqlite3_stmt *st;
 	struct jv *out;
+	struct str ssec = STR_NULL;
 	int bad, rc;
 
 	if (s3_bucket_arg(c, &b) < 0)
@@ -78,6 +89,11 @@ int s3_op_create_multipart_upload(struct aws_call *c)
 	tags = s3_parse_tagging(c, jv_get_str(c->in, "Tagging"), &bad);
 	if (bad || s3_sse_choose(c, &b, &sse) < 0 || s3_sse_resolve(c, &sse) < 0)
 		return -1;
+	/* SSE-C: parts must come with the same key; only its check is kept */
+	rc = s3_is_ssec(sse.sse) ? s3_ssec_seal(c, &sse.ssec, NULL, &ssec) : 0;
+	OPENSSL_cleanse(sse.ssec.key, sizeof(sse.ssec.key));
+	if (rc < 0)
+		return -1;
 	if (algo && !s3_cks_from_name(str_c(algo)))
 		return aws_fail(c, 400, "InvalidRequest", "Checksum algorithm %s is not supported",
 				algo);
@@ -86,7 +102,8 @@ int s3_op_create_multipart_upload(struct aws_call *c)
 	    c->fb->db,
 	    "INSERT INTO s3_uploads(upload_id, bucket_id, key, initiated, owner, "
 	    "storage_class, headers, meta, tags, cks_algo, sse, kms_key, enc_ctx, "
-	    "bucket_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+	    "bucket_key, ssec) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15)");
 	sqlite3_bind_text(st, 1, uid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, b.id);
 	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
@@ -107,6 +124,8 @@ int s3_op_create_multipart_upload(struct aws_call *c)
 		if (vals[i])
 			sqlite3_bind_text(st, 7 + i, vals[i], -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 14, sse.bucket_key);
+	if (ssec.n)
+		sqlite3_bind_blob(st, 15, ssec.p, (int)ssec.n, SQLITE_STATIC);
 	rc = db_step_done(st);
 	if (rc != SQLITE_DONE)
 		return s3_fail_db(c, rc);
@@ -129,6 +148,48 @@ static int part_number(struct aws_call *c)
 		return aws_fail(c, 400, "InvalidArgument",
 				"Part number must be an integer between 1 and 10000, inclusive");
 	return (int)n;
+}
+
+/* part_key: how a new part of u is sealed: a fresh KMS data key (SSE-S3,
+ * SSE-KMS; KMS ciphertext in *wrapped), or for SSE-C the upload's file
+ * key from the request's customer key with a random nonce prefix (8 bytes
+ * in *wrapped, kept as the part's data_key, since all parts share the
+ * key). SSE-C members on a part of a non-SSE-C upload, none on an SSE-C
+ * one, or another key get AWS's 400s. 0 or -1. */
+static int part_key(struct aws_call *c, const struct s3_bucket *b, struct s3_upload *u,
+		    unsigned char dk[32], struct str *wrapped, uint64_t *prefix)
+{
+	struct s3_ssec k;
+	const char *arn = NULL;
+	unsigned char *p;
+	int ok;
+	*prefix = 0;
+	*wrapped = STR_NULL;
+	if (s3_ssec_parse(c, 0, 0, &k) < 0)
+		return -1;
+	if (k.given != s3_is_ssec(u->sse.sse)) {
+		OPENSSL_cleanse(k.key, sizeof(k.key));
+		return aws_fail(
+		    c, 400, "InvalidRequest",
+		    "The multipart upload initiate requested encryption. Subsequent "
+		    "part requests must include the appropriate encryption parameters.");
+	}
+	if (!k.given)
+		return u->sse.sse ? s3_sse_new_key(c, &u->sse, b->name, u->key, dk, wrapped, &arn)
+				  : 0;
+	ok = s3_ssec_matches(&k, u->ssec, dk);
+	OPENSSL_cleanse(k.key, sizeof(k.key));
+	if (!ok)
+		return aws_fail(c, 400, "InvalidRequest",
+				"The provided encryption parameters did not match the ones used "
+				"originally.");
+	p = arena_alloc(c->a, 8);
+	if (RAND_bytes(p, 8) != 1)
+		return aws_fail(c, 500, "InternalError", "no randomness");
+	for (int i = 0; i < 8; i++)
+		*prefix = *prefix << 8 | p[i];
+	*wrapped = (struct str){(const char *)p, 8};
+	return 0;
 }
 
 /* store_part: records part n of u (replacing an earlier upload of it). */
@@ -171,16 +232,16 @@ int s3_op_upload_part(struct aws_call *c)
 	struct s3_stored sb;
 	unsigned char dk[32];
 	struct str wrapped = STR_NULL;
-	const char *arn = NULL;
+	uint64_t prefix;
 	char md5hex[33];
 	int n, rc, algo;
 
 	if (s3_bucket_arg(c, &b) < 0 || s3_upload_find(c, &b, &u) < 0 || (n = part_number(c)) < 0)
 		return -1;
-	if (u.sse.sse && s3_sse_new_key(c, &u.sse, b.name, u.key, dk, &wrapped, &arn) < 0)
+	if (part_key(c, &b, &u, dk, &wrapped, &prefix) < 0)
 		return -1;
 	algo = u.cks_algo ? s3_cks_from_name(str_c(u.cks_algo)) : S3_CKS_NONE;
-	rc = s3_body_store(c, u.sse.sse ? dk : NULL, 0, algo, &sb);
+	rc = s3_body_store(c, u.sse.sse ? dk : NULL, prefix, 0, algo, &sb);
 	memset(dk, 0, sizeof(dk));
 	if (rc < 0)
 		return -1;
@@ -237,8 +298,8 @@ int s3_op_upload_part_copy(struct aws_call *c)
 	struct s3_digests d;
 	unsigned char dk[32];
 	struct str wrapped = STR_NULL;
-	const char *arn = NULL, *cks = NULL;
-	uint64_t start, len;
+	const char *cks = NULL;
+	uint64_t start, len, prefix;
 	char md5hex[33];
 	int n, rc, algo;
 
@@ -248,15 +309,16 @@ int s3_op_upload_part_copy(struct aws_call *c)
 	if (len > S3_MAX_PART)
 		return aws_fail(c, 400, "EntityTooLarge",
 				"Your proposed upload exceeds the maximum allowed size");
-	if (u.sse.sse && s3_sse_new_key(c, &u.sse, b.name, u.key, dk, &wrapped, &arn) < 0)
+	if (part_key(c, &b, &u, dk, &wrapped, &prefix) < 0)
 		return -1;
 	algo = u.cks_algo ? s3_cks_from_name(str_c(u.cks_algo)) : S3_CKS_NONE;
-	if (s3_object_reader(c, &sb, &so, &r) < 0)
+	if (s3_object_reader(c, &sb, &so, 1, &r) < 0)
 		return -1;
 	if (s3_writer_open(&w, c->fb, len, 0, u.sse.sse ? dk : NULL, 1, algo) < 0) {
 		s3_reader_close(&r);
 		return aws_fail(c, 500, "InternalError", "cannot create a data file");
 	}
+	w.iv_prefix = prefix;
 	memset(dk, 0, sizeof(dk));
 	rc = s3_copy(&r, start, len, &w);
 	s3_reader_close(&r);
@@ -371,10 +433,12 @@ static int drop_upload(struct aws_call *c, const struct s3_upload *u, const stru
 }
 
 /* assemble: streams the chosen parts into one new data file (or inline
- * bytes) of the object; its writer is returned finished in *w. */
+ * bytes) of the object, <total> bytes, sealed with <key> (NULL: plain);
+ * its writer is returned finished in *w. SSE-C parts (sealed) are copied
+ * as stored: without the customer's key they cannot be re-encrypted. */
 static int assemble(struct aws_call *c, const struct s3_bucket *b, const struct s3_upload *u,
 		    const struct part **chosen, size_t n, uint64_t total, const unsigned char *key,
-		    struct s3_writer *w)
+		    int sealed, struct s3_writer *w)
 {
 	struct s3_digests d;
 	if (s3_writer_open(w, c->fb, total, 1, key, 0, S3_CKS_NONE) < 0)
@@ -382,17 +446,17 @@ static int assemble(struct aws_call *c, const struct s3_bucket *b, const struct 
 	for (size_t i = 0; i < n; i++) {
 		struct s3_reader r;
 		unsigned char pk[32];
-		int rc;
-		if (u->sse.sse && s3_sse_open_key(c, u->sse.enc_ctx, b->name, u->key,
-						  chosen[i]->data_key, pk) < 0) {
+		uint64_t size = sealed ? s3_enc_stored_size(chosen[i]->size) : chosen[i]->size;
+		int rc, dec = u->sse.sse && !sealed;
+		if (dec && s3_sse_open_key(c, u->sse.enc_ctx, b->name, u->key, chosen[i]->data_key,
+					   pk) < 0) {
 			s3_writer_abort(w, c->fb);
 			return -1;
 		}
-		rc = s3_reader_open(&r, chosen[i]->file, STR_NULL, chosen[i]->size,
-				    u->sse.sse ? pk : NULL);
+		rc = s3_reader_open(&r, chosen[i]->file, STR_NULL, size, dec ? pk : NULL);
 		memset(pk, 0, sizeof(pk));
 		if (rc == 0) {
-			rc = s3_copy(&r, 0, chosen[i]->size, w);
+			rc = s3_copy(&r, 0, size, w);
 			s3_reader_close(&r);
 		}
 		if (rc < 0) {
@@ -403,6 +467,28 @@ static int assemble(struct aws_call *c, const struct s3_bucket *b, const struct 
 	}
 	if (s3_writer_finish(w, c->fb, &d) < 0)
 		return aws_fail(c, 500, "InternalError", "cannot write the object data");
+	return 0;
+}
+
+/* ssec_parts: the data_key of an SSE-C multipart object: the upload's
+ * salt and check, then each chosen part's nonce prefix; *stored is the
+ * parts' stored (sealed) size. 0 or -1. */
+static int ssec_parts(struct aws_call *c, const struct s3_upload *u, const struct part **chosen,
+		      size_t n, struct str *blob, uint64_t *stored)
+{
+	char *p = arena_alloc(c->a, S3_SSEC_BLOB + 8 * n);
+	if (u->ssec.n != S3_SSEC_BLOB)
+		return aws_fail(c, 500, "InternalError", "the upload has no key check");
+	memcpy(p, u->ssec.p, S3_SSEC_BLOB);
+	*stored = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (chosen[i]->data_key.n != 8)
+			return aws_fail(c, 500, "InternalError", "part %d has no nonce prefix",
+					chosen[i]->number);
+		memcpy(p + S3_SSEC_BLOB + 8 * i, chosen[i]->data_key.p, 8);
+		*stored += s3_enc_stored_size(chosen[i]->size);
+	}
+	*blob = (struct str){p, S3_SSEC_BLOB + 8 * n};
 	return 0;
 }
 
@@ -486,9 +572,17 @@ int s3_op_complete_multipart_upload(struct aws_call *c)
 	if (s3_header(c, "if-none-match").p && found == 1 && !cur.delete_marker)
 		return aws_fail(c, 412, "PreconditionFailed",
 				"At least one of the pre-conditions you specified did not hold");
-	if (u.sse.sse && s3_sse_new_key(c, &u.sse, b.name, u.key, dk, &o.data_key, &arn) < 0)
-		return -1;
-	rc = assemble(c, &b, &u, chosen, n, total, u.sse.sse ? dk : NULL, &w);
+	if (s3_is_ssec(u.sse.sse)) {
+		uint64_t stored = 0;
+		if (ssec_parts(c, &u, chosen, n, &o.data_key, &stored) < 0)
+			return -1;
+		rc = assemble(c, &b, &u, chosen, n, stored, NULL, 1, &w);
+	} else {
+		if (u.sse.sse &&
+		    s3_sse_new_key(c, &u.sse, b.name, u.key, dk, &o.data_key, &arn) < 0)
+			return -1;
+		rc = assemble(c, &b, &u, chosen, n, total, u.sse.sse ? dk : NULL, 0, &w);
+	}
 	memset(dk, 0, sizeof(dk));
 	if (rc < 0)
 		return -1;

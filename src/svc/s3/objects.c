@@ -131,8 +131,9 @@ int s3_op_put_object(struct aws_call *c)
 	memset(&o, 0, sizeof(o));
 	if (sse.sse && s3_sse_new_key(c, &sse, b.name, key, dk, &o.data_key, &arn) < 0)
 		return -1;
-	rc = s3_body_store(c, sse.sse ? dk : NULL, 1, S3_CKS_NONE, &sb);
+	rc = s3_body_store(c, sse.sse ? dk : NULL, 0, 1, S3_CKS_NONE, &sb);
 	memset(dk, 0, sizeof(dk));
+	memset(&sse.ssec.key, 0, sizeof(sse.ssec.key));
 	if (rc < 0)
 		return -1;
 	s3_md5_hex(sb.d.md5, md5hex);
@@ -331,7 +332,8 @@ static int get_or_head(struct aws_call *c, int get)
 	int partial = 0, cond, nparts = 0;
 	int64_t part = jv_get_int(c->in, "PartNumber", 0);
 
-	if (s3_bucket_arg(c, &b) < 0 || load_version(c, &b, &o) < 0)
+	if (s3_bucket_arg(c, &b) < 0 || load_version(c, &b, &o) < 0 ||
+	    s3_ssec_object_key(c, o.sse, o.data_key, 0, NULL, NULL) < 0)
 		return -1;
 	len = (uint64_t)o.size;
 	if (get && !o.restore &&
@@ -379,7 +381,7 @@ static int get_or_head(struct aws_call *c, int get)
 		proto_rest_body_length(c, len);
 		return 0;
 	}
-	if (s3_object_reader(c, &b, &o, &r) < 0)
+	if (s3_object_reader(c, &b, &o, 0, &r) < 0)
 		return -1;
 	if (!r.enc && r.fd >= 0) {
 		/* plain file: the kernel sends it (sendfile) */

@@ -29,7 +29,7 @@ int s3_object_read(struct fogbank *fb, struct arena *a, const char *account, con
 		*err_code = "EntityTooLarge";
 		return -1;
 	}
-	if (s3_object_reader(&c, &b, &o, &r) < 0)
+	if (s3_object_reader(&c, &b, &o, 0, &r) < 0)
 		goto fail;
 	char *p = arena_alloc(a, (size_t)o.size + 1);
 	size_t n = 0;

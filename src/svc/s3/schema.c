@@ -78,5 +78,7 @@ const struct db_migration s3_migrations[] = {
      "CREATE INDEX s3_parts_file ON s3_parts(file);"
      /* files of deleted objects, until their unlink is known done */
      "CREATE TABLE s3_gc(file TEXT NOT NULL);"},
+    /* SSE-C uploads: salt || HMAC check of the customer's key (never the key) */
+    {"s3", 2, "ALTER TABLE s3_uploads ADD COLUMN ssec BLOB;"},
     {NULL},
 };

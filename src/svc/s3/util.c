@@ -81,9 +81,9 @@ int s3_tx_begin(struct aws_call *c)
 	if (rc != SQLITE_OK)
 		return s3_fail_db(c, rc);
 	s3_store_tx_reset();
-	/* rows of earlier transactions: their files were unlinked right
-	 * after those committed (and by recovery after a crash) */
-	rc = db_exec(c->fb->db, "DELETE FROM s3_gc");
+	/* rows of earlier transactions, once no unlink of theirs is still
+	 * running on a worker (recovery redoes any a crash cut short) */
+	rc = s3_store_unlinks_pending() ? SQLITE_OK : db_exec(c->fb->db, "DELETE FROM s3_gc");
 	if (rc != SQLITE_OK) {
 		db_rollback(c->fb->db);
 		return s3_fail_db(c, rc);

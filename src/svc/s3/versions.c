@@ -247,12 +247,16 @@ int s3_delete_key(struct aws_call *c, const struct s3_bucket *b, const char *key
 }
 
 int s3_object_reader(struct aws_call *c, const struct s3_bucket *b, const struct s3_object *o,
-		     struct s3_reader *r)
+		     int copy_source, struct s3_reader *r)
 {
 	unsigned char key[32];
 	struct str mem = STR_NULL;
-	int rc;
-	if (o->sse && s3_sse_open_key(c, o->enc_ctx, b->name, o->key, o->data_key, key) < 0)
+	int rc, ssec = s3_is_ssec(o->sse);
+	/* SSE-C members must fit the object, whatever its encryption */
+	if (s3_ssec_object_key(c, o->sse, o->data_key, copy_source, key, NULL) < 0)
+		return -1;
+	if (o->sse && !ssec &&
+	    s3_sse_open_key(c, o->enc_ctx, b->name, o->key, o->data_key, key) < 0)
 		return -1;
 	if (!o->file) {
 		sqlite3_stmt *st =
@@ -271,5 +275,14 @@ int s3_object_reader(struct aws_call *c, const struct s3_bucket *b, const struct
 	memset(key, 0, sizeof(key));
 	if (rc < 0)
 		return aws_fail(c, 500, "InternalError", "The object data is missing on disk.");
+	/* an SSE-C multipart object is its parts as uploaded, each with its
+	 * own nonce prefix (after the salt and check in data_key) */
+	if (ssec && o->parts &&
+	    s3_reader_segments(
+		r, o->parts,
+		(struct str){o->data_key.p + S3_SSEC_BLOB, o->data_key.n - S3_SSEC_BLOB}) < 0) {
+		s3_reader_close(r);
+		return aws_fail(c, 500, "InternalError", "The object's parts do not add up.");
+	}
 	return 0;
 }
