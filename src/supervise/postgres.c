@@ -190,7 +190,8 @@ static void conf_text(struct buf *b, const struct pg_conf *cf)
 	}
 	buf_printf(b, "hot_standby = %s\n", cf->hot_standby ? "on" : "off");
 	if (cf->restore_dir) {
-		snprintf(tmp, sizeof(tmp), "cp \"%s/%%f\" \"%%p\"", cf->restore_dir);
+		/* 2>/dev/null: a standby asks for segments not archived yet */
+		snprintf(tmp, sizeof(tmp), "cp \"%s/%%f\" \"%%p\" 2>/dev/null", cf->restore_dir);
 		conf_str(b, "restore_command", tmp);
 		if (cf->target_time) {
 			conf_str(b, "recovery_target_time", cf->target_time);
@@ -198,8 +199,15 @@ static void conf_text(struct buf *b, const struct pg_conf *cf)
 		}
 		buf_puts(b, "recovery_target_action = 'promote'\n");
 	}
-	if (cf->primary_conninfo)
+	if (cf->primary_conninfo) {
 		conf_str(b, "primary_conninfo", cf->primary_conninfo);
+		/* reconnect quickly after the primary restarts or fails over */
+		buf_puts(b, "wal_retrieve_retry_interval = 1s\n"
+			    "hot_standby_feedback = on\n"
+			    "recovery_target_timeline = 'latest'\n");
+	}
+	if (cf->sync_standby)
+		conf_str(b, "synchronous_standby_names", cf->sync_standby);
 	if (cf->extra)
 		buf_puts(b, cf->extra);
 }
@@ -229,14 +237,14 @@ int pg_write_conf(const char *pgdata, const struct pg_conf *cf, char **err)
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", pgdata);
 	if (write_owned(path, "# fogbank: parameter groups are written to postgresql.conf\n") < 0)
 		goto out;
-	if (cf->restore_dir) {
-		snprintf(path, sizeof(path), "%s/recovery.signal", pgdata);
-		if (write_owned(path, "") < 0)
-			goto out;
-	}
-	if (cf->primary_conninfo) {
-		snprintf(path, sizeof(path), "%s/standby.signal", pgdata);
-		if (write_owned(path, "") < 0)
+	const char *want = cf->primary_conninfo ? "standby.signal"
+			   : cf->restore_dir	? "recovery.signal"
+						: NULL;
+	const char *signals[] = {"standby.signal", "recovery.signal"};
+	for (size_t i = 0; i < FB_ARRAY_LEN(signals); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pgdata, signals[i]);
+		if (want && !strcmp(want, signals[i]) ? write_owned(path, "") < 0
+						      : unlink(path) < 0 && errno != ENOENT)
 			goto out;
 	}
 	rc = 0;
@@ -308,6 +316,19 @@ int pg_basebackup_argv(const char *sock_dir, int port, const char *dst, char **a
 	argv[i++] = "-P";
 	argv[i++] = "-w";
 	argv[i] = NULL;
+	return 0;
+}
+
+int pg_basebackup_tar_argv(const char *sock_dir, int port, char **argv, char *buf, size_t cap)
+{
+	if (pg_basebackup_argv(sock_dir, port, "-", argv, buf, cap) < 0)
+		return -1;
+	/* argv[9..10] are "-Fp" "-Xstream" (see above): a tar on stdout can
+	 * only carry WAL fetched at the end */
+	if (strcmp(argv[9], "-Fp") || strcmp(argv[10], "-Xstream"))
+		return -1;
+	argv[9] = "-Ft";
+	argv[10] = "-Xfetch";
 	return 0;
 }
 

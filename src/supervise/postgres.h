@@ -33,9 +33,10 @@ struct pg_conf {
 	int archive_timeout_s;	      /* forces a segment switch this often */
 	const char *restore_dir;      /* recovery: restore_command copies from here */
 	const char *target_time;      /* recovery_target_time, or NULL: to the end */
-	const char *primary_conninfo; /* streaming standby (read replica) */
+	const char *primary_conninfo; /* streaming standby (replica, Multi-AZ standby) */
 	int hot_standby;
-	const char *extra; /* more "name = value" lines (parameter groups) */
+	const char *sync_standby; /* synchronous_standby_names, or NULL: asynchronous */
+	const char *extra;	  /* more "name = value" lines (parameter groups) */
 };
 
 /* pg_user_ids: uid and gid of the postgres user. 0, or -1 when there is
@@ -55,8 +56,12 @@ int pg_allow_traverse(const char *dir);
  * into out; -1 when it does not fit a sockaddr_un. */
 int pg_sock_path(const char *sock_dir, int port, char *out, size_t cap);
 /* pg_write_conf: writes pgdata/postgresql.conf and pg_hba.conf from cf
- * (owned by postgres), and recovery.signal / standby.signal when cf asks
- * for recovery. 0, or -1 with *err set (malloc'd; caller frees). */
+ * (owned by postgres), and the one signal file cf asks for: standby.signal
+ * with primary_conninfo (a standby may also restore from restore_dir),
+ * else recovery.signal with restore_dir; a signal file not asked for is
+ * removed, so a promoted server never starts in recovery again. An empty
+ * listen_addr means the unix socket only. 0, or -1 with *err set
+ * (malloc'd; caller frees). */
 int pg_write_conf(const char *pgdata, const struct pg_conf *cf, char **err);
 /* pg_spawn_server: starts `postgres -D pgdata` as the postgres user;
  * child_stop sends SIGINT (fast shutdown: consistent, no recovery on the
@@ -76,6 +81,10 @@ struct child *pg_spawn_tool(struct loop *l, const char *name, char *const *argv,
  * progress lines. 0 or -1. */
 int pg_basebackup_argv(const char *sock_dir, int port, const char *dst, char **argv, char *buf,
 		       size_t cap);
+/* pg_basebackup_tar_argv: like pg_basebackup_argv, but a tar stream of
+ * the whole cluster (WAL fetched at the end, so it is self-contained) on
+ * stdout, for a consumer that encrypts it. 0 or -1. */
+int pg_basebackup_tar_argv(const char *sock_dir, int port, char **argv, char *buf, size_t cap);
 /* pg_progress_pct: the percentage in a pg_basebackup --progress line
  * ("1234/5678 kB (21%), ..."), or -1. */
 int pg_progress_pct(const char *line, size_t n);

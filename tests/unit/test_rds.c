@@ -1,12 +1,14 @@
 /* test_rds.c - the pieces of RDS that need no server: SQL quoting, the
  * SCRAM verifier (checked against an independent computation), progress
- * parsing, the configuration fogbank writes, identifiers, the schema, and
- * the local CA (a leaf it issues verifies against it). */
+ * parsing, the configuration fogbank writes (standby and signal files
+ * included), identifiers, the schema, the sealed records of encrypted
+ * snapshots, and the local CA (a leaf it issues verifies against it). */
 #include "store/db.h"
 #include "supervise/pg_wire.h"
 #include "supervise/postgres.h"
 #include "svc/rds/internal.h"
 #include "svc/rds/params.h"
+#include "svc/rds/snapcrypt.h"
 #include "test.h"
 #include "tls/ca.h"
 #include <openssl/evp.h>
@@ -134,4 +136,110 @@ TEST(rds_ca_issue_verifies)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK(system(cmd) == 0);
+}
+
+TEST(rds_snapcrypt_records)
+{
+	unsigned char key[SC_KEY_LEN], in[4096], rec[SC_REC_HEAD + 4096], out[4096];
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i % 251);
+	long n = sc_seal(key, 5, 0, in, sizeof(in), rec);
+	CHECK(n == SC_REC_HEAD + (long)sizeof(in));
+	CHECK(sc_rec_len(rec) == (long)sizeof(in));
+	/* the plaintext is not in the record */
+	CHECK(memmem(rec, (size_t)n, in + 100, 64) == NULL);
+	int last = -1;
+	CHECK(sc_unseal(key, 5, rec, rec + SC_REC_HEAD, out, &last) == (long)sizeof(in));
+	CHECK(last == 0 && memcmp(in, out, sizeof(in)) == 0);
+	/* another position, a forged last flag, a flipped bit, another key */
+	CHECK(sc_unseal(key, 6, rec, rec + SC_REC_HEAD, out, &last) == -1);
+	rec[4] = 1;
+	CHECK(sc_unseal(key, 5, rec, rec + SC_REC_HEAD, out, &last) == -1);
+	rec[4] = 0;
+	rec[SC_REC_HEAD + 2000] ^= 0x01;
+	CHECK(sc_unseal(key, 5, rec, rec + SC_REC_HEAD, out, &last) == -1);
+	rec[SC_REC_HEAD + 2000] ^= 0x01;
+	key[0] ^= 0x80;
+	CHECK(sc_unseal(key, 5, rec, rec + SC_REC_HEAD, out, &last) == -1);
+	key[0] ^= 0x80;
+	/* an empty last record still authenticates */
+	n = sc_seal(key, 9, 1, in, 0, rec);
+	CHECK(n == SC_REC_HEAD && sc_unseal(key, 9, rec, rec + SC_REC_HEAD, out, &last) == 0);
+	CHECK(last == 1);
+	/* malformed heads: too long, unknown flag */
+	unsigned char head[SC_REC_HEAD] = {0xff, 0xff, 0xff, 0xff, 0};
+	CHECK(sc_rec_len(head) == -1);
+	memset(head, 0, sizeof(head));
+	head[4] = 2;
+	CHECK(sc_rec_len(head) == -1);
+}
+
+/* file_exists: 1 when dir/name exists. */
+static int file_exists(const char *dir, const char *name)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+TEST(rds_conf_standby_and_signals)
+{
+	char dir[] = "/tmp/fb-pgconf-test-XXXXXX", *err = NULL;
+	CHECK(mkdtemp(dir) != NULL);
+	struct pg_conf cf = {.listen_addr = "", .port = 5432, .sock_dir = "/tmp/s"};
+	cf.primary_conninfo = "host='/x/sock' port=5432 user=rdsadmin application_name=rds_standby";
+	cf.restore_dir = "/x/archive";
+	cf.hot_standby = 1;
+	int wrote = pg_write_conf(dir, &cf, &err) == 0;
+	free(err);
+	err = NULL;
+	if (!wrote) /* no postgres user on this machine: nothing to check */
+		goto out;
+	/* a standby that may also restore: standby.signal only */
+	CHECK(file_exists(dir, "standby.signal") && !file_exists(dir, "recovery.signal"));
+	char path[512], text[8192];
+	snprintf(path, sizeof(path), "%s/postgresql.conf", dir);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = 0;
+	CHECK(strstr(text, "listen_addresses = ''\n") != NULL);
+	CHECK(strstr(text, "primary_conninfo = 'host=''/x/sock'' port=5432") != NULL);
+	CHECK(strstr(text, "recovery_target_timeline = 'latest'") != NULL);
+	CHECK(strstr(text, "synchronous_standby_names") == NULL);
+	/* a PITR restore: recovery.signal only */
+	cf.primary_conninfo = NULL;
+	CHECK(pg_write_conf(dir, &cf, &err) == 0);
+	CHECK(!file_exists(dir, "standby.signal") && file_exists(dir, "recovery.signal"));
+	/* a promoted server: none, and a synchronous standby named */
+	cf.restore_dir = NULL;
+	cf.sync_standby = "rds_standby";
+	CHECK(pg_write_conf(dir, &cf, &err) == 0);
+	CHECK(!file_exists(dir, "standby.signal") && !file_exists(dir, "recovery.signal"));
+	f = fopen(path, "r");
+	n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = 0;
+	CHECK(strstr(text, "synchronous_standby_names = 'rds_standby'") != NULL);
+out:;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
+TEST(rds_basebackup_tar_argv)
+{
+	char *argv[16], buf[1024];
+	CHECK(pg_basebackup_tar_argv("/d/sock", 5433, argv, buf, sizeof(buf)) == 0);
+	int tar = 0, fetch = 0, stdout_dst = 0, n = 0;
+	for (; argv[n]; n++) {
+		tar |= !strcmp(argv[n], "-Ft");
+		fetch |= !strcmp(argv[n], "-Xfetch");
+		stdout_dst |= !strcmp(argv[n], "-D") && argv[n + 1] && !strcmp(argv[n + 1], "-");
+	}
+	CHECK(tar && fetch && stdout_dst && n < 16);
 }

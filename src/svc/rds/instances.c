@@ -13,6 +13,7 @@
 #include "svc/kms/kms.h"
 #include "svc/rds/internal.h"
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 
 /* Recorded as given and reported back (attrs): member -> same name. */
@@ -155,8 +156,9 @@ int rds_inst_insert(struct aws_call *c, const struct rds_inst *r, const char *ve
 	    "engine_version, klass, master_user, db_name, address, port, storage, retention, "
 	    "deletion_protection, encrypted, multi_az, kms_key_id, param_group, subnet_group, "
 	    "attrs, "
-	    "source, pw_verifier, created) VALUES(?1, ?2, ?3, ?4, ?5, 'creating', ?6, ?7, ?8, ?9, "
-	    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)");
+	    "source, pw_verifier, created, secret_arn) VALUES(?1, ?2, ?3, ?4, ?5, 'creating', ?6, "
+	    "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, "
+	    "?24)");
 	const char *t[] = {c->account,	      c->region, r->ident,	 r->arn,     r->resource_id,
 			   r->engine_version, r->klass,	 r->master_user, r->db_name, r->address};
 	for (int i = 0; i < 10; i++)
@@ -174,6 +176,8 @@ int rds_inst_insert(struct aws_call *c, const struct rds_inst *r, const char *ve
 		if (t2[i])
 			sqlite3_bind_text(st, 17 + i, t2[i], -1, SQLITE_STATIC);
 	sqlite3_bind_double(st, 23, (double)c->now_ms / 1000.0);
+	if (r->secret_arn)
+		sqlite3_bind_text(st, 24, r->secret_arn, -1, SQLITE_STATIC);
 	int rc = db_step_done(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return aws_fail(c, 400, "DBInstanceAlreadyExists", "DB instance already exists");
@@ -223,6 +227,13 @@ int rds_inst_prepare(struct aws_call *c, struct rds_inst *r, struct jv *attrs)
 				"Invalid port %d: the port must be from 1150 to 65535.", r->port);
 	r->klass = jv_get_str(c->in, "DBInstanceClass");
 	r->multi_az = jv_get_bool(c->in, "MultiAZ", 0);
+	if (r->multi_az && jv_get(c->in, "AvailabilityZone"))
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"Requesting a specific availability zone is not valid for Multi-AZ "
+				"instances.");
+	if (r->multi_az)
+		jv_set_str(c->a, attrs, "SecondaryAvailabilityZone",
+			   arena_sprintf(c->a, "%sb", c->region));
 	r->deletion_protection = jv_get_bool(c->in, "DeletionProtection", 0);
 	r->param_group = rds_lower(c->a, jv_get_str(c->in, "DBParameterGroupName")
 					     ? jv_get_str(c->in, "DBParameterGroupName")
@@ -230,7 +241,11 @@ int rds_inst_prepare(struct aws_call *c, struct rds_inst *r, struct jv *attrs)
 	r->subnet_group = jv_get_str(c->in, "DBSubnetGroupName");
 	if (r->subnet_group)
 		r->subnet_group = rds_lower(c->a, r->subnet_group);
-	return rds_check_groups(c, r->param_group, r->subnet_group);
+	if (rds_check_groups(c, r->param_group, r->subnet_group) < 0)
+		return -1;
+	/* the group's settings from the first start on */
+	jv_set_str(c->a, attrs, "ConfExtra", rds_param_conf(c, r->param_group));
+	return 0;
 }
 
 int rds_inst_alloc_addr(struct aws_call *c, struct rds_inst *r)
@@ -271,6 +286,23 @@ int rds_op_create_db_instance(struct aws_call *c)
 				"the engine",
 				r.master_user);
 	const char *pw = jv_get_str(c->in, "MasterUserPassword");
+	const char *secret_kms = NULL;
+	char gen[RDS_SECRET_PW_LEN + 1];
+	if (jv_get_bool(c->in, "ManageMasterUserPassword", 0)) {
+		if (pw)
+			return aws_fail(c, 400, "InvalidParameterCombination",
+					"You can't specify MasterUserPassword when "
+					"ManageMasterUserPassword is turned on.");
+		if (!(secret_kms =
+			  rds_secret_kms(c, jv_get_str(c->in, "MasterUserSecretKmsKeyId"))))
+			return -1;
+		rds_secret_password(gen); /* known only to the secret and the server */
+		pw = gen;
+		jv_set_str(c->a, attrs, "MasterUserSecretKmsKeyId", secret_kms);
+	} else if (jv_get_str(c->in, "MasterUserSecretKmsKeyId")) {
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"MasterUserSecretKmsKeyId requires ManageMasterUserPassword.");
+	}
 	if (rds_check_password(c, pw) < 0)
 		return -1;
 	r.db_name = jv_get_str(c->in, "DBName");
@@ -293,12 +325,23 @@ int rds_op_create_db_instance(struct aws_call *c)
 	if (pg_scram_verifier(pw, verifier, sizeof(verifier)) < 0)
 		return aws_fail(c, 500, "InternalFailure", "no randomness");
 	r.attrs = rds_json_text(c->a, attrs);
+	struct rds_inst dup;
+	if (rds_inst_by_ident(c->fb->db, c->a, c->account, c->region, r.ident, &dup) == 0)
+		return aws_fail(c, 400, "DBInstanceAlreadyExists", "DB instance already exists");
+	/* the secret first (its own transaction); it goes again if the
+	 * instance cannot be recorded */
+	if (secret_kms &&
+	    rds_secret_create(c, r.arn, r.master_user, pw, secret_kms, &r.secret_arn) < 0)
+		return -1;
+	OPENSSL_cleanse(gen, sizeof(gen));
 	int64_t id = 0;
 	if (rds_tx_begin(c) < 0)
-		return -1;
+		goto undo;
 	if (rds_inst_alloc_addr(c, &r) < 0 || rds_inst_insert(c, &r, verifier, &id) < 0 ||
-	    rds_tags_put(c, r.arn, jv_get(c->in, "Tags")) < 0 || rds_tx_end(c, 0) < 0)
-		return rds_tx_end(c, -1);
+	    rds_tags_put(c, r.arn, jv_get(c->in, "Tags")) < 0 || rds_tx_end(c, 0) < 0) {
+		rds_tx_end(c, -1);
+		goto undo;
+	}
 	rds_event(c->fb, c->account, c->region, "db-instance", r.ident, "creation",
 		  "DB instance creation requested");
 	rds_rt_provision(c->fb, id);
@@ -307,6 +350,14 @@ int rds_op_create_db_instance(struct aws_call *c)
 		return rds_fail_db(c, SQLITE_ERROR);
 	jv_set(c->a, aws_out(c), "DBInstance", rds_inst_out(c, &row));
 	return 0;
+undo:
+	if (r.secret_arn) {
+		const char *code = c->err_code, *msg = c->err_msg;
+		rds_secret_delete(c, r.secret_arn);
+		c->err_code = code;
+		c->err_msg = msg;
+	}
+	return -1;
 }
 
 /* filter_match: 1 when r passes every DescribeDBInstances filter. */
@@ -395,6 +446,12 @@ int rds_op_delete_db_instance(struct aws_call *c)
 				"Instance %s is already being deleted.", r.ident);
 	int skip = jv_get_bool(c->in, "SkipFinalSnapshot", 0);
 	const char *final = jv_get_str(c->in, "FinalDBSnapshotIdentifier");
+	if (r.replica_of && final)
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"FinalDBSnapshotIdentifier can not be specified when deleting a "
+				"replica instance");
+	if (r.replica_of)
+		skip = 1; /* a replica's data is its source's */
 	if (!skip && !final)
 		return aws_fail(c, 400, "InvalidParameterCombination",
 				"FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is "
@@ -413,6 +470,9 @@ int rds_op_delete_db_instance(struct aws_call *c)
 	rds_set_status(c->fb->db, r.id, "deleting");
 	if (rds_tx_end(c, 0) < 0)
 		return -1;
+	rds_promote_replicas(c, &r);
+	if (r.secret_arn)
+		rds_secret_delete(c, r.secret_arn); /* AWS deletes the managed secret too */
 	r.status = "deleting";
 	rds_event(c->fb, c->account, c->region, "db-instance", r.ident, "deletion",
 		  "DB instance deletion requested");
@@ -449,20 +509,46 @@ int rds_op_reboot_db_instance(struct aws_call *c)
 	struct rds_inst r;
 	if (rds_inst_find(c, jv_get_str(c->in, "DBInstanceIdentifier"), &r) < 0)
 		return -1;
-	if (jv_get_bool(c->in, "ForceFailover", 0) && !r.multi_az)
+	int failover = jv_get_bool(c->in, "ForceFailover", 0);
+	if (failover && !r.multi_az)
 		return aws_fail(c, 400, "InvalidParameterCombination",
 				"Cannot force a failover on a DB instance that is not Multi-AZ.");
+	if (failover && !strcmp(r.status, "available") && !rds_rt_can_failover(r.id))
+		return aws_fail(c, 400, "InvalidDBInstanceState",
+				"The Multi-AZ standby of %s is not streaming yet; try again later.",
+				r.ident);
 	/* a reboot applies pending modifications and static parameters */
 	rds_apply_pending(c, r.id);
-	return state_change(c, "available", "rebooting", rds_rt_reboot, 1);
+	return state_change(c, "available", "rebooting", failover ? rds_rt_failover : rds_rt_reboot,
+			    1);
+}
+
+/* check_replication: AWS stops neither a read replica nor a source of
+ * read replicas. */
+static int check_replication(struct aws_call *c)
+{
+	struct rds_inst r;
+	if (rds_inst_find(c, jv_get_str(c->in, "DBInstanceIdentifier"), &r) < 0)
+		return -1;
+	if (r.replica_of)
+		return aws_fail(c, 400, "InvalidDBInstanceState",
+				"Cannot stop or start a Read Replica instance.");
+	if (jv_len(rds_replicas_of(c->fb->db, c->a, &r)))
+		return aws_fail(c, 400, "InvalidDBInstanceState",
+				"Cannot stop or start a DB instance that has read replicas.");
+	return 0;
 }
 
 int rds_op_stop_db_instance(struct aws_call *c)
 {
+	if (check_replication(c) < 0)
+		return -1;
 	return state_change(c, "available", "stopping", rds_rt_stop, 0);
 }
 
 int rds_op_start_db_instance(struct aws_call *c)
 {
+	if (check_replication(c) < 0)
+		return -1;
 	return state_change(c, "stopped", "starting", rds_rt_start, 1);
 }

@@ -5,13 +5,17 @@
  * Layout on disk, under <data_dir>/rds/:
  *   template/          an initdb'ed cluster (bootstrap superuser rdsadmin)
  *                      copied for every new instance, made once
- *   i<id>/pgdata       the instance's PGDATA
- *   i<id>/sock         its unix socket (0700: the admin channel)
+ *   i<id>/pgdata       the instance's PGDATA (Multi-AZ: one of the two
+ *   i<id>/pgdata-b       nodes, primary_node says which is the primary)
+ *   i<id>/sock         the primary's unix socket (0700: the admin channel)
+ *   i<id>/sock-standby the Multi-AZ standby's unix socket (no TCP at all)
  *   i<id>/archive      archived WAL (BackupRetentionPeriod > 0)
  *   i<id>/backups      automated base backups, <start_ms>-<end_ms>/
  *   i<id>/tls          server.crt / server.key from the fogbank CA
  *   i<id>/postgresql.log  the server's captured log
- *   snap/s<id>/        a snapshot: a self-contained base backup */
+ *   snap/s<id>/        a snapshot: a self-contained base backup, or for
+ *                      an encrypted instance base.tar.enc, the backup as
+ *                      a tar encrypted with the snapshot's data key */
 #ifndef FB_SVC_RDS_INTERNAL_H
 #define FB_SVC_RDS_INTERNAL_H
 #include "core/compat.h"
@@ -29,13 +33,14 @@ struct rds_inst {
 	const char *account, *region, *ident, *arn, *resource_id, *status;
 	const char *engine_version, *klass, *master_user, *db_name, *address;
 	const char *kms_key_id, *param_group, *subnet_group, *secret_arn;
-	const char *attrs;   /* JSON object: fields only recorded and reported */
-	const char *pending; /* JSON object: PendingModifiedValues */
-	const char *source;  /* provisioning source until provisioned (see runtime.c) */
-	const char *replica_of;
+	const char *attrs;	/* JSON object: fields only recorded and reported */
+	const char *pending;	/* JSON object: PendingModifiedValues */
+	const char *source;	/* provisioning source until provisioned (see runtime.c) */
+	const char *replica_of; /* read replica: the source's identifier */
 	int port, storage, retention, deletion_protection, encrypted, multi_az;
 	int want_running; /* 1: should be running; 0: stopped by the user */
 	int provisioned;  /* 1: pgdata exists and has been started once */
+	int primary_node; /* Multi-AZ: 0 (pgdata) or 1 (pgdata-b) is the primary */
 	double created;
 };
 
@@ -64,6 +69,12 @@ int rds_tx_end(struct aws_call *c, int ok);
 int rds_inst_find(struct aws_call *c, const char *ident, struct rds_inst *r);
 /* rds_inst_load: the instance with row id into r (strings in a); 0 or -1. */
 int rds_inst_load(struct db *db, struct arena *a, int64_t id, struct rds_inst *r);
+/* rds_inst_by_ident: the instance ident (lower-case) of account/region;
+ * 0 or -1. */
+int rds_inst_by_ident(struct db *db, struct arena *a, const char *account, const char *region,
+		      const char *ident, struct rds_inst *r);
+/* rds_replicas_of: the identifiers of src's read replicas (arena array). */
+struct jv *rds_replicas_of(struct db *db, struct arena *a, const struct rds_inst *src);
 /* rds_inst_list: every instance of account/region (NULL: all), ordered by
  * identifier; returns the count, *out an arena array. */
 size_t rds_inst_list(struct db *db, struct arena *a, const char *account, const char *region,
@@ -138,6 +149,25 @@ struct jv *rds_snap_out(struct aws_call *c, const struct rds_snap *s);
  * base backup; 0 when none. */
 double rds_latest_restorable(struct fogbank *fb, int64_t id);
 
+/* --- secret.c: ManageMasterUserPassword --- */
+
+#define RDS_SECRET_PW_LEN 28
+/* rds_secret_password: a new random master password. */
+void rds_secret_password(char out[RDS_SECRET_PW_LEN + 1]);
+/* rds_secret_kms: the key ARN for the secret (ref, else the
+ * aws/secretsmanager managed key); NULL with KMSKeyNotAccessibleFault. */
+const char *rds_secret_kms(struct aws_call *c, const char *ref);
+/* rds_secret_create: the rds!db-<uuid> secret of instance inst_arn with
+ * {"username","password"} under kms_arn; *arn_out its ARN (arena). Runs
+ * its own transaction: call it outside one. 0, or -1 with an RDS error. */
+int rds_secret_create(struct aws_call *c, const char *inst_arn, const char *user, const char *pw,
+		      const char *kms_arn, const char **arn_out);
+/* rds_secret_put: a new current value (a rotated password). 0 or -1. */
+int rds_secret_put(struct aws_call *c, const char *secret_arn, const char *user, const char *pw);
+/* rds_secret_delete: deletes the secret at once (no recovery window);
+ * one already gone is fine. Outside a transaction. */
+void rds_secret_delete(struct aws_call *c, const char *secret_arn);
+
 /* --- tags.c --- */
 
 /* rds_tags_put: upserts a TagList on arn (no transaction of its own). */
@@ -183,4 +213,30 @@ void rds_rt_copy_snapshot(struct fogbank *fb, int64_t from_id, int64_t to_id);
 void rds_rt_remove_snapshot(struct fogbank *fb, int64_t snap_id);
 /* rds_rt_running: 1 when instance id's server is up and probed. */
 int rds_rt_running(int64_t id);
+
+/* --- replica.c --- */
+
+/* rds_rt_promote: makes read replica id (already detached in its row) a
+ * primary: pg_promote(), then a restart; backing-up -> available. */
+void rds_rt_promote(struct fogbank *fb, int64_t id);
+/* rds_rt_repl_state: a replica's read replication status for StatusInfos
+ * ("replicating", or "error" when it is not streaming). */
+const char *rds_rt_repl_state(int64_t id);
+/* rds_promote_replicas: src is being deleted: each of its read replicas
+ * is promoted to a standalone instance, as AWS does. */
+void rds_promote_replicas(struct aws_call *c, const struct rds_inst *src);
+
+/* --- multiaz.c --- */
+
+/* rds_rt_can_failover: 1 when instance id's standby streams from its
+ * running primary. */
+int rds_rt_can_failover(int64_t id);
+/* rds_rt_failover: reboot --force-failover: the standby becomes the
+ * primary on the same endpoint; events "Multi-AZ instance failover
+ * started" / "... completed". */
+void rds_rt_failover(struct fogbank *fb, int64_t id);
+/* rds_rt_multi_az: ModifyDBInstance MultiAZ applied now: on builds and
+ * starts the standby (status modifying until it is in sync); off stops it
+ * and removes its files. */
+void rds_rt_multi_az(struct fogbank *fb, int64_t id, int on);
 #endif

@@ -8,6 +8,7 @@
 #include "fb.h"
 #include "supervise/pg_wire.h"
 #include "svc/rds/internal.h"
+#include <openssl/crypto.h>
 
 /* Settings only recorded, applied at once. */
 static const char *const recorded_now[] = {
@@ -76,6 +77,52 @@ void rds_apply_pending(struct aws_call *c, int64_t id)
 	save(c, &r);
 }
 
+/* managed_password: ManageMasterUserPassword / RotateMasterUserPassword.
+ * Turning management on or rotating makes a new password into gen (*pw
+ * points at it) and stores it in the secret (made on the spot when new:
+ * *new_secret); turning it off needs a MasterUserPassword and hands the
+ * secret to *drop_secret, deleted once the change is committed. */
+static int managed_password(struct aws_call *c, struct rds_inst *r, struct jv *attrs, int now,
+			    const char **pw, char *gen, const char **new_secret,
+			    const char **drop_secret)
+{
+	struct jv *m = jv_get(c->in, "ManageMasterUserPassword");
+	int on = m ? jv_get_bool(c->in, "ManageMasterUserPassword", 0) : r->secret_arn != NULL;
+	int rotate = jv_get_bool(c->in, "RotateMasterUserPassword", 0);
+	if (*pw && on)
+		return aws_fail(
+		    c, 400, "InvalidParameterCombination",
+		    "You can't specify MasterUserPassword when ManageMasterUserPassword "
+		    "is turned on.");
+	if (!on) {
+		if (rotate)
+			return aws_fail(c, 400, "InvalidParameterCombination",
+					"RotateMasterUserPassword requires "
+					"ManageMasterUserPassword.");
+		if (r->secret_arn && !*pw)
+			return aws_fail(c, 400, "InvalidParameterCombination",
+					"You must specify MasterUserPassword when you turn off "
+					"ManageMasterUserPassword.");
+		*drop_secret = r->secret_arn;
+		*new_secret = NULL;
+		return 0;
+	}
+	if (r->secret_arn && !rotate)
+		return 0;
+	if (rotate && !now)
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"RotateMasterUserPassword requires ApplyImmediately.");
+	rds_secret_password(gen);
+	*pw = gen;
+	if (r->secret_arn)
+		return rds_secret_put(c, r->secret_arn, r->master_user, gen);
+	const char *kms = rds_secret_kms(c, jv_get_str(c->in, "MasterUserSecretKmsKeyId"));
+	if (!kms)
+		return -1;
+	jv_set_str(c->a, attrs, "MasterUserSecretKmsKeyId", kms);
+	return rds_secret_create(c, r->arn, r->master_user, gen, kms, new_secret);
+}
+
 /* change: records key = v now (ApplyImmediately) or as pending. */
 static void change(struct aws_call *c, struct rds_inst *r, struct jv *attrs, struct jv *pending,
 		   int now, const char *key, struct jv *v)
@@ -101,17 +148,25 @@ int rds_op_modify_db_instance(struct aws_call *c)
 		return aws_fail(c, 400, "InvalidParameterCombination",
 				"Renaming an instance or changing its port is not supported by "
 				"fogbank yet.");
-	int now = jv_get_bool(in, "ApplyImmediately", 0), reboot = 0;
+	int now = jv_get_bool(in, "ApplyImmediately", 0), reboot = 0, was_multi_az = r.multi_az;
+	if (r.replica_of && jv_get_bool(in, "MultiAZ", 0))
+		return aws_fail(c, 400, "InvalidParameterCombination",
+				"fogbank does not run Multi-AZ read replicas yet.");
 	struct jv *attrs = rds_json(c->a, r.attrs), *pending = rds_json(c->a, r.pending);
 	const char *pw = jv_get_str(in, "MasterUserPassword"), *ver = NULL;
-	char verifier[200];
+	char verifier[200], gen[RDS_SECRET_PW_LEN + 1];
+	const char *new_secret = r.secret_arn, *drop_secret = NULL;
+	if (managed_password(c, &r, attrs, now, &pw, gen, &new_secret, &drop_secret) < 0)
+		return -1;
 	if (pw) {
 		if (rds_check_password(c, pw) < 0)
 			return -1;
 		if (pg_scram_verifier(pw, verifier, sizeof(verifier)) < 0)
 			return aws_fail(c, 500, "InternalFailure", "no randomness");
 		ver = verifier;
-		jv_set_str(c->a, pending, "MasterUserPassword", "****");
+		if (pw != gen) /* a managed password is never pending */
+			jv_set_str(c->a, pending, "MasterUserPassword", "****");
+		OPENSSL_cleanse(gen, sizeof(gen));
 	}
 	if ((v = jv_get(in, "EngineVersion"))) {
 		if (rds_check_engine(c, NULL, v->u.s.p) < 0)
@@ -128,6 +183,10 @@ int rds_op_modify_db_instance(struct aws_call *c)
 			return aws_fail(c, 400, "InvalidParameterValue",
 					"Invalid backup retention period: %lld (0 to 35 days).",
 					(long long)v->u.i);
+		if (v->u.i == 0 && jv_len(rds_replicas_of(c->fb->db, c->a, &r)))
+			return aws_fail(c, 400, "InvalidParameterCombination",
+					"Can't set the backup retention period to 0 on a DB "
+					"instance that is the source of read replicas.");
 		/* switching archiving on or off needs a restart (archive_mode) */
 		int flips = (v->u.i > 0) != (r.retention > 0);
 		if (flips && !now)
@@ -161,27 +220,37 @@ int rds_op_modify_db_instance(struct aws_call *c)
 		return -1;
 	if (save(c, &r) < 0)
 		return rds_tx_end(c, -1);
-	sqlite3_stmt *st =
-	    db_stmt(c->fb->db, "UPDATE rds_instances SET subnet_group = ?2, "
-			       "pw_verifier = coalesce(?3, pw_verifier) WHERE id = ?1");
+	sqlite3_stmt *st = db_stmt(
+	    c->fb->db, "UPDATE rds_instances SET subnet_group = ?2, "
+		       "pw_verifier = coalesce(?3, pw_verifier), secret_arn = ?4 WHERE id = ?1");
 	sqlite3_bind_int64(st, 1, r.id);
 	if (r.subnet_group)
 		sqlite3_bind_text(st, 2, r.subnet_group, -1, SQLITE_STATIC);
 	if (ver)
 		sqlite3_bind_text(st, 3, ver, -1, SQLITE_STATIC);
+	if (new_secret)
+		sqlite3_bind_text(st, 4, new_secret, -1, SQLITE_STATIC);
 	int rc = db_step_done(st);
 	if (rc != SQLITE_DONE)
 		return rds_tx_end(c, rds_fail_db(c, rc));
+	/* Multi-AZ switched on now: modifying until the standby is in sync */
+	int maz_now = r.multi_az != was_multi_az && strcmp(r.status, "stopped");
 	if (reboot)
 		rds_set_status(c->fb->db, r.id, "rebooting");
+	else if (maz_now && r.multi_az)
+		rds_set_status(c->fb->db, r.id, "modifying");
 	if (rds_tx_end(c, 0) < 0)
 		return -1;
+	if (drop_secret)
+		rds_secret_delete(c, drop_secret);
 	rds_event(c->fb, c->account, c->region, "db-instance", r.ident, "configuration change",
 		  "DB instance modified%s", ver ? " (master password reset)" : "");
 	if (reboot)
 		rds_rt_reboot(c->fb, r.id);
 	else if (ver)
 		rds_rt_apply(c->fb, r.id);
+	if (maz_now)
+		rds_rt_multi_az(c->fb, r.id, r.multi_az);
 	if (rds_inst_load(c->fb->db, c->a, r.id, &r) < 0)
 		return rds_fail_db(c, SQLITE_ERROR);
 	jv_set(c->a, aws_out(c), "DBInstance", rds_inst_out(c, &r));

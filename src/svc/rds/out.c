@@ -141,7 +141,19 @@ struct jv *rds_inst_out(struct aws_call *c, const struct rds_inst *r)
 	attr_bool(c, o, attrs, "AutoMinorVersionUpgrade", 1);
 	if (r->replica_of)
 		jv_set_str(a, o, "ReadReplicaSourceDBInstanceIdentifier", r->replica_of);
-	jv_set(a, o, "ReadReplicaDBInstanceIdentifiers", jv_array(a));
+	jv_set(a, o, "ReadReplicaDBInstanceIdentifiers", rds_replicas_of(c->fb->db, a, r));
+	if (r->replica_of && strcmp(r->status, "creating")) {
+		const char *st = rds_rt_repl_state(r->id);
+		struct jv *infos = jv_array(a), *info = jv_object(a);
+		jv_set_str(a, info, "StatusType", "read replication");
+		jv_set_bool(a, info, "Normal", !strcmp(st, "replicating"));
+		jv_set_str(a, info, "Status", st);
+		if (strcmp(st, "replicating"))
+			jv_set_str(a, info, "Message",
+				   "The replica is not streaming from its source.");
+		jv_push(a, infos, info);
+		jv_set(a, o, "StatusInfos", infos);
+	}
 	jv_set_str(a, o, "LicenseModel", "postgresql-license");
 	copy_attr(c, o, attrs, "Iops");
 	struct jv *og = jv_object(a), *ogs = jv_array(a);
@@ -149,8 +161,11 @@ struct jv *rds_inst_out(struct aws_call *c, const struct rds_inst *r)
 	jv_set_str(a, og, "Status", "in-sync");
 	jv_push(a, ogs, og);
 	jv_set(a, o, "OptionGroupMemberships", ogs);
-	if (r->multi_az)
-		jv_set_str(a, o, "SecondaryAvailabilityZone", "us-east-1b");
+	if (r->multi_az) {
+		const char *az2 = jv_get_str(attrs, "SecondaryAvailabilityZone");
+		jv_set_str(a, o, "SecondaryAvailabilityZone",
+			   az2 ? az2 : arena_sprintf(a, "%sb", r->region));
+	}
 	attr_bool(c, o, attrs, "PubliclyAccessible", 0);
 	const char *stype = jv_get_str(attrs, "StorageType");
 	jv_set_str(a, o, "StorageType", stype ? stype : "gp2");
@@ -180,6 +195,9 @@ struct jv *rds_inst_out(struct aws_call *c, const struct rds_inst *r)
 		struct jv *s = jv_object(a);
 		jv_set_str(a, s, "SecretArn", r->secret_arn);
 		jv_set_str(a, s, "SecretStatus", "active");
+		const char *kms = jv_get_str(attrs, "MasterUserSecretKmsKeyId");
+		if (kms)
+			jv_set_str(a, s, "KmsKeyId", kms);
 		jv_set(a, o, "MasterUserSecret", s);
 	}
 	return o;

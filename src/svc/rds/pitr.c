@@ -309,6 +309,9 @@ void rds_restore_all(struct fogbank *fb)
 		if (!t)
 			continue;
 		kill_stale(t->pgdata);
+		char sb[4200];
+		maz_standby_pgdata(t, sb, sizeof(sb));
+		kill_stale(sb);
 		if (!strcmp(r->status, "deleting")) {
 			rds_rt_delete(fb, r->id, 0);
 		} else if (!r->provisioned) {

@@ -3,7 +3,9 @@
  * probe (a real connection on its admin socket, retried with backoff and
  * also triggered by its "ready to accept connections" log line), a base
  * backup finished, the server exited. A server that exits unexpectedly is
- * restarted (event + status), up to RT_MAX_CRASHES times in a row. */
+ * restarted (event + status), up to RT_MAX_CRASHES times in a row; a
+ * Multi-AZ primary whose standby is streaming fails over instead. Read
+ * replicas (replica.c) and the Multi-AZ standby (multiaz.c) hook in here. */
 #include "core/compat.h"
 #include "core/child.h"
 #include "core/log.h"
@@ -29,8 +31,12 @@
 static struct rt *rts;
 
 static void rt_probe(struct rt *r);
-static void rt_become_available(struct rt *r);
 static void rt_proceed_delete(struct rt *r);
+
+void rt_node_pgdata(const char *dir, int node, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/%s", dir, node ? "pgdata-b" : "pgdata");
+}
 
 struct rt *rt_find(int64_t id)
 {
@@ -62,7 +68,8 @@ struct rt *rt_get(struct fogbank *fb, int64_t id)
 	snprintf(r->addr, sizeof(r->addr), "%s", row.address);
 	r->port = row.port;
 	rds_inst_dir(fb->data_dir, id, r->dir, sizeof(r->dir));
-	snprintf(r->pgdata, sizeof(r->pgdata), "%s/pgdata", r->dir);
+	r->node = row.primary_node;
+	rt_node_pgdata(r->dir, r->node, r->pgdata, sizeof(r->pgdata));
 	snprintf(r->sock_dir, sizeof(r->sock_dir), "%s/sock", r->dir);
 	pg_sock_path(r->sock_dir, r->port, r->sock, sizeof(r->sock));
 	r->log_fd = -1;
@@ -82,6 +89,7 @@ void rt_free(struct rt *r)
 	if (r->timer)
 		loop_timer_cancel(r->fb->loop, r->timer);
 	pg_wire_cancel(r->wire);
+	maz_free(r);
 	if (r->log_fd >= 0)
 		close(r->log_fd);
 	for (size_t i = 0; i < r->nsql; i++)
@@ -89,10 +97,6 @@ void rt_free(struct rt *r)
 	free(r->sql);
 	free(r);
 }
-
-/* event: an instance event for r. */
-#define rt_event(r, cat, ...)                                                                      \
-	rds_event((r)->fb, (r)->account, (r)->region, "db-instance", (r)->ident, cat, __VA_ARGS__)
 
 static void status(struct rt *r, const char *s)
 {
@@ -110,6 +114,8 @@ static void server_line(struct child *ch, int stream, const char *line, size_t n
 			log_debug("rds: log write: %s", strerror(errno));
 	}
 	log_debug("[%s] %.*s", child_name(ch), (int)n, line);
+	if (r->standby_mode)
+		replica_line(r, line, n);
 	if (!r->up && !r->wire && memmem(line, n, "ready to accept connections", 27)) {
 		if (r->timer)
 			loop_timer_cancel(r->fb->loop, r->timer);
@@ -151,13 +157,28 @@ static void server_exit(struct child *ch, int st, void *arg)
 	case RT_DELETE:
 		rt_proceed_delete(r);
 		return;
+	case RT_FAILOVER:
+		maz_primary_down(r);
+		return;
 	}
 	r->crashes++;
 	struct arena *a = arena_new(1024);
 	struct rds_inst row;
 	int have = rds_inst_load(r->fb->db, a, r->id, &row) == 0;
 	int pitr = have && !row.provisioned && row.source && !strncmp(row.source, "pitr:", 5);
+	int multi_az = have && row.multi_az;
 	arena_free(a);
+	if (multi_az && was_up && maz_in_sync(r)) {
+		/* what Multi-AZ is for: the standby has every committed row */
+		status(r, "rebooting");
+		rt_event(r, "failover",
+			 "The primary host of the Multi-AZ instance failed (status %d); "
+			 "Multi-AZ instance failover started",
+			 st);
+		r->failover_mono_ms = fb_mono_ms();
+		maz_primary_down(r);
+		return;
+	}
 	if (pitr) {
 		status(r, "incompatible-restore");
 		rt_event(r, "failure",
@@ -181,8 +202,7 @@ static void server_exit(struct child *ch, int st, void *arg)
 	r->timer = loop_timer_add(r->fb->loop, delay, restart_cb, r);
 }
 
-/* build_conf: the server configuration from the instance row. */
-static int build_conf(struct rt *r, const struct rds_inst *row, struct arena *a, struct pg_conf *cf)
+int rt_build_conf(struct rt *r, const struct rds_inst *row, struct arena *a, struct pg_conf *cf)
 {
 	memset(cf, 0, sizeof(*cf));
 	cf->listen_addr = r->addr;
@@ -224,7 +244,27 @@ static int build_conf(struct rt *r, const struct rds_inst *row, struct arena *a,
 		cf->hot_standby = 0; /* refuse connections until promoted */
 	}
 	cf->extra = jv_get_str(rds_json(a, row->attrs), "ConfExtra");
+	replica_conf(r, row, a, cf);
+	maz_conf(r, cf);
 	return 0;
+}
+
+void rt_reload_conf(struct rt *r)
+{
+	if (!r->pg || !r->up)
+		return; /* the next start writes it */
+	struct arena *a = arena_new(2048);
+	struct rds_inst row;
+	struct pg_conf cf;
+	char *err = NULL;
+	if (rds_inst_load(r->fb->db, a, r->id, &row) == 0 && rt_build_conf(r, &row, a, &cf) == 0 &&
+	    pg_write_conf(r->pgdata, &cf, &err) == 0)
+		child_signal(r->pg, SIGHUP);
+	else
+		log_warn("rds: %s: cannot rewrite the configuration: %s", r->ident,
+			 err ? err : "no row");
+	free(err);
+	arena_free(a);
 }
 
 void rt_start_server(struct rt *r)
@@ -237,7 +277,7 @@ void rt_start_server(struct rt *r)
 		arena_free(a);
 		return;
 	}
-	if (pg_make_dir(r->sock_dir) < 0 || build_conf(r, &row, a, &cf) < 0 ||
+	if (pg_make_dir(r->sock_dir) < 0 || rt_build_conf(r, &row, a, &cf) < 0 ||
 	    pg_write_conf(r->pgdata, &cf, &err) < 0) {
 		log_error("rds: %s: cannot configure: %s", r->ident, err ? err : strerror(errno));
 		free(err);
@@ -320,6 +360,8 @@ static void sql_push(struct rt *r, const char *sql)
  * the row once queued: if the statement fails, the event says so. */
 static void queue_pending(struct rt *r)
 {
+	if (r->standby_mode)
+		return; /* read-only: a replica has its source's roles and passwords */
 	struct arena *a = arena_new(4096);
 	struct rds_inst row;
 	if (rds_inst_load(r->fb->db, a, r->id, &row) < 0) {
@@ -364,7 +406,9 @@ static void probe_cb(const struct pg_wire_result *res, void *arg)
 	r->wire = NULL;
 	if (!r->pg)
 		return;
-	if (res->ok && res->value && !strcmp(res->value, "f")) {
+	/* a read replica is ready in recovery; a primary (PITR included) only
+	 * once out of it */
+	if (res->ok && res->value && !strcmp(res->value, r->standby_mode ? "t" : "f")) {
 		r->up = 1;
 		r->crashes = 0;
 		log_info("rds: %s accepting connections on %s:%d (%lld ms after start)", r->ident,
@@ -388,11 +432,24 @@ static void rt_probe(struct rt *r)
 			      "SELECT pg_is_in_recovery()", 5000, probe_cb, r);
 }
 
-/* rt_become_available: the server is up and set up; record it. A first
- * boot with retention also takes the first base backup (backing-up). */
-static void rt_become_available(struct rt *r)
+/* mark_provisioned: the instance's data exists and has served: a restart
+ * starts it again instead of creating it anew. */
+static void mark_provisioned(struct rt *r, const struct rds_inst *row)
 {
-	if (r->sync_running || r->job || r->intent == RT_DELETE) {
+	sqlite3_stmt *st = db_stmt(r->fb->db, "UPDATE rds_instances SET provisioned = 1, "
+					      "source = NULL WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, r->id);
+	db_step_done(st);
+	if (r->create_mono_ms)
+		log_info("rds: %s created in %lld ms", r->ident,
+			 (long long)(fb_mono_ms() - r->create_mono_ms));
+	rt_event(r, "creation", row->replica_of ? "Read replica created" : "DB instance created");
+	r->first_backup = row->retention > 0;
+}
+
+void rt_become_available(struct rt *r)
+{
+	if (r->sync_running || r->job || r->intent == RT_DELETE || r->intent == RT_FAILOVER) {
 		if (r->intent == RT_DELETE && !r->job)
 			rt_proceed_delete(r);
 		return;
@@ -403,18 +460,37 @@ static void rt_become_available(struct rt *r)
 		arena_free(a);
 		return;
 	}
-	int first = !row.provisioned;
-	if (first) {
-		sqlite3_stmt *st = db_stmt(r->fb->db, "UPDATE rds_instances SET provisioned = 1, "
-						      "source = NULL WHERE id = ?1");
-		sqlite3_bind_int64(st, 1, r->id);
-		db_step_done(st);
-		if (r->create_mono_ms)
-			log_info("rds: %s created in %lld ms", r->ident,
-				 (long long)(fb_mono_ms() - r->create_mono_ms));
-		rt_event(r, "creation", "DB instance created");
+	/* a new replica is created once it really streams from its source */
+	r->await_stream =
+	    !row.provisioned && r->standby_mode && strcmp(r->repl_state, "replicating");
+	if (r->await_stream) {
+		arena_free(a);
+		return;
 	}
-	if (first && row.retention > 0 && job_backup(r) == 0) {
+	if (!row.provisioned)
+		mark_provisioned(r, &row);
+	if (r->announce_failover) {
+		r->announce_failover = 0;
+		log_info("rds: %s failed over in %lld ms", r->ident,
+			 (long long)(fb_mono_ms() - r->failover_mono_ms));
+		rt_event(r, "failover", "Multi-AZ instance failover completed");
+	}
+	if (row.multi_az && !r->standby_mode) {
+		maz_ensure(r);
+		if (r->await_standby && !maz_in_sync(r)) {
+			arena_free(a); /* creating / modifying until the standby is in sync */
+			return;
+		}
+		r->await_standby = 0;
+	} else if (r->sb) {
+		maz_disable(r); /* MultiAZ off came with the reboot */
+	}
+	if (r->job) {
+		arena_free(a); /* the standby's copy: back here when it ends */
+		return;
+	}
+	if (r->first_backup && job_backup(r) == 0) {
+		r->first_backup = 0;
 		status(r, "backing-up");
 		rt_event(r, "backup", "Backing up DB instance");
 	} else {
@@ -434,9 +510,26 @@ void rt_after_job(struct rt *r, int kind, int ok)
 		}
 		if (r->intent == RT_DELETE)
 			break;
-		r->sync_running = job_sync(r) == 0;
+		/* a copy of a base backup (backup_label) is flushed by PostgreSQL
+		 * itself before it recovers (it was not shut down cleanly); a
+		 * copy of a stopped cluster is not: initdb --sync-only does it */
+		char label[4300];
+		snprintf(label, sizeof(label), "%s/backup_label", r->pgdata);
+		r->sync_running = access(label, F_OK) < 0 && job_sync(r) == 0;
 		rt_start_server(r);
 		return;
+	case JOB_CLONE: /* pg_basebackup has synced what it wrote */
+		if (!ok) {
+			status(r, "failed");
+			rt_event(r, "failure", "Copying the source DB instance's data failed");
+			break;
+		}
+		if (r->intent != RT_DELETE)
+			rt_start_server(r);
+		return;
+	case JOB_STANDBY_COPY:
+		maz_after_copy(r, ok);
+		break;
 	case JOB_SYNC:
 		r->sync_running = 0;
 		break;
@@ -487,6 +580,7 @@ void rds_rt_provision(struct fogbank *fb, int64_t id)
 	}
 	char src[4300], root[4100];
 	status(r, "creating");
+	r->await_standby = row.multi_az; /* creating until the standby is in sync */
 	/* <data_dir>/rds belongs to postgres: initdb and pg_basebackup create
 	 * their directories in it */
 	snprintf(root, sizeof(root), "%s/rds", fb->data_dir);
@@ -507,7 +601,15 @@ void rds_rt_provision(struct fogbank *fb, int64_t id)
 		r->setup = 1;
 		job_template_dir(fb, src, sizeof(src));
 	} else if (!strncmp(row.source, "snapshot:", 9)) {
-		rds_snap_dir(fb->data_dir, atoll(row.source + 9), src, sizeof(src));
+		int64_t snap = atoll(row.source + 9);
+		arena_free(a);
+		if (job_restore_snapshot(r, snap) < 0)
+			status(r, "failed");
+		return;
+	} else if (!strncmp(row.source, "replica:", 8)) {
+		arena_free(a);
+		replica_provision(r, atoll(row.source + 8));
+		return;
 	} else {
 		struct jv *p = rds_json(a, row.source + 5);
 		char sdir[4096];
@@ -558,6 +660,7 @@ void rds_rt_stop(struct fogbank *fb, int64_t id)
 	}
 	r->intent = RT_STOP;
 	child_stop(r->pg);
+	maz_stop(r, NULL);
 }
 
 void rds_rt_reboot(struct fogbank *fb, int64_t id)
@@ -578,16 +681,8 @@ void rds_rt_apply(struct fogbank *fb, int64_t id)
 {
 	struct rt *r = rt_find(id);
 	if (!r || !r->up || r->wire || r->nsql)
-		return; /* applied after the next successful probe */
-	struct arena *a = arena_new(2048);
-	struct rds_inst row;
-	struct pg_conf cf;
-	char *err = NULL;
-	if (rds_inst_load(fb->db, a, id, &row) == 0 && build_conf(r, &row, a, &cf) == 0 &&
-	    pg_write_conf(r->pgdata, &cf, &err) == 0)
-		child_signal(r->pg, SIGHUP); /* dynamic parameters: reload */
-	free(err);
-	arena_free(a);
+		return;	   /* applied after the next successful probe */
+	rt_reload_conf(r); /* dynamic parameters: reload */
 	queue_pending(r);
 	if (r->nsql)
 		sql_next(r);
@@ -631,11 +726,14 @@ static void rt_proceed_delete(struct rt *r)
 			return;
 		rds_rt_remove_snapshot(r->fb, snap);
 	}
+	/* both servers stop at once; each exit comes back here */
+	int waiting = maz_stop(r, rt_proceed_delete);
 	if (r->pg) {
 		child_stop(r->pg);
-		return;
+		waiting = 1;
 	}
-	rt_teardown(r);
+	if (!waiting)
+		rt_teardown(r);
 }
 
 /* inst_removed: files gone; the row, its tags and its address go too. */

@@ -1,7 +1,8 @@
 /* schema.c - the rds component's tables. Passwords are never stored: a
  * pending master password is kept only as the SCRAM verifier PostgreSQL
- * itself stores, until it has been applied. Never edit a shipped step:
- * add a new version. */
+ * itself stores, until it has been applied (a managed master password
+ * lives only in Secrets Manager). Never edit a shipped step: add a new
+ * version. */
 #include "core/compat.h"
 #include "svc/rds/rds.h"
 
@@ -101,5 +102,11 @@ const struct db_migration rds_migrations[] = {
      " subnets TEXT NOT NULL," /* JSON array of subnet ids */
      " arn TEXT NOT NULL UNIQUE,"
      " UNIQUE(account, region, name));"},
+    /* Multi-AZ: which of the two data dirs (pgdata, pgdata-b) is the
+     * primary's; encrypted snapshots: the snapshot's data key as KMS
+     * ciphertext (NULL: the snapshot's files are plain) */
+    {"rds", 2,
+     "ALTER TABLE rds_instances ADD COLUMN primary_node INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE rds_snapshots ADD COLUMN data_key BLOB;"},
     {NULL},
 };

@@ -8,6 +8,7 @@
 #include "fb.h"
 #include "supervise/postgres.h"
 #include "svc/rds/internal.h"
+#include "svc/rds/snapcrypt.h"
 #include <stdlib.h>
 
 int rds_snap_insert(struct aws_call *c, const struct rds_inst *r, const char *snap_ident,
@@ -216,6 +217,8 @@ int rds_op_copy_db_snapshot(struct aws_call *c)
 	sqlite3_bind_text(st, 2, s.arn, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, s.instance_id);
 	db_step_done(st);
+	if (sc_copy_key(c, &s, id, r.kms_key_id) < 0)
+		return rds_tx_end(c, -1);
 	struct jv *tags = jv_get(c->in, "Tags");
 	if (!tags && jv_get_bool(c->in, "CopyTags", 0))
 		tags = rds_tags_of(c, s.arn);

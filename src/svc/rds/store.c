@@ -11,7 +11,8 @@
 	"SELECT id, account, region, ident, arn, resource_id, status, engine_version, klass, "     \
 	"master_user, db_name, address, kms_key_id, param_group, subnet_group, secret_arn, "       \
 	"attrs, pending, source, replica_of, port, storage, retention, deletion_protection, "      \
-	"encrypted, multi_az, want_running, provisioned, created FROM rds_instances "
+	"encrypted, multi_az, want_running, provisioned, created, primary_node FROM "              \
+	"rds_instances "
 
 #define SNAP_COLS                                                                                  \
 	"SELECT id, account, region, ident, arn, status, snap_type, instance_ident, "              \
@@ -67,6 +68,7 @@ static void read_inst(struct arena *a, sqlite3_stmt *st, struct rds_inst *r)
 	for (size_t i = 0; i < FB_ARRAY_LEN(n); i++)
 		*n[i] = sqlite3_column_int(st, (int)i + 20);
 	r->created = sqlite3_column_double(st, 28);
+	r->primary_node = sqlite3_column_int(st, 29);
 }
 
 static void read_snap(struct arena *a, sqlite3_stmt *st, struct rds_snap *s)
@@ -103,6 +105,35 @@ int rds_inst_find(struct aws_call *c, const char *ident, struct rds_inst *r)
 		return aws_fail(c, 404, "DBInstanceNotFound", "DBInstance %s not found.",
 				ident ? ident : "");
 	return 0;
+}
+
+int rds_inst_by_ident(struct db *db, struct arena *a, const char *account, const char *region,
+		      const char *ident, struct rds_inst *r)
+{
+	sqlite3_stmt *st =
+	    db_stmt(db, INST_COLS "WHERE account = ?1 AND region = ?2 AND ident = ?3");
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ident, -1, SQLITE_STATIC);
+	int found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		read_inst(a, st, r);
+	sqlite3_reset(st);
+	return found ? 0 : -1;
+}
+
+struct jv *rds_replicas_of(struct db *db, struct arena *a, const struct rds_inst *src)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT ident FROM rds_instances WHERE account = ?1 AND "
+				       "region = ?2 AND replica_of = ?3 ORDER BY ident");
+	sqlite3_bind_text(st, 1, src->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, src->region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, src->ident, -1, SQLITE_STATIC);
+	struct jv *list = jv_array(a);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		jv_push(a, list, jv_string_c(a, arena_strdup(a, db_col_text(st, 0))));
+	sqlite3_reset(st);
+	return list;
 }
 
 int rds_inst_load(struct db *db, struct arena *a, int64_t id, struct rds_inst *r)

@@ -3,6 +3,7 @@
  * Names are unique per account and region, including secrets scheduled for
  * deletion; the ARN ends in "-" and 6 random characters. */
 #include "core/compat.h"
+#include "aws/fmt.h"
 #include "aws/gen/secretsmanager_ops.h"
 #include "fb.h"
 #include "svc/kms/kms.h"
@@ -165,6 +166,41 @@ int secretsmanager_op_create_secret(struct aws_call *c)
 		return -1;
 	sm_out_arn_name(c, &s);
 	jv_set_str(c->a, aws_out(c), "VersionId", version_id);
+	return 0;
+}
+
+int secretsmanager_create_managed(struct aws_call *c, const char *owning_service, const char *name,
+				  const char *description, const char *kms_key_ref,
+				  const char *secret_string, const struct jv *tags,
+				  const char **arn_out)
+{
+	struct sm_secret s;
+	char version_id[37];
+	struct sm_value v = {.binary = 0, .val = str_c(secret_string)};
+	/* insert_secret reads these from the input, as for CreateSecret */
+	c->in = jv_object(c->a);
+	jv_set_str(c->a, c->in, "Description", description);
+	jv_set_str(c->a, c->in, "KmsKeyId", kms_key_ref);
+	fmt_uuid4(version_id);
+	FB_UNUSED(owning_service); /* OwningService is not stored yet */
+	if (sm_tx_begin(c) < 0)
+		return -1;
+	if (sm_secret_find(c, name, &s) == 0)
+		return sm_tx_end(c, aws_fail(c, 400, "ResourceExistsException",
+					     "The operation failed because the secret %s already "
+					     "exists.",
+					     name));
+	clear_error(c);
+	int ok = check_key(c, kms_key_ref);
+	if (ok == 0)
+		ok = insert_secret(c, name, &s);
+	if (ok == 0)
+		ok = sm_version_add(c, &s, arena_strdup(c->a, version_id), &v, NULL);
+	if (ok == 0)
+		ok = sm_tags_put(c, s.id, tags); /* the service's own aws: tags */
+	if (sm_tx_end(c, ok) < 0)
+		return -1;
+	*arn_out = s.arn;
 	return 0;
 }
 
