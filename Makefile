@@ -87,6 +87,8 @@ bench: setup $(BUILD)/fogbank
 	/usr/bin/python3 bench/bench.py $(BUILD)/fogbank
 	/usr/bin/python3 bench/cache_bench.py $(BUILD)/fogbank
 	/usr/bin/python3 bench/ecs_bench.py $(BUILD)/fogbank
+	/usr/bin/python3 bench/s3_bench.py $(BUILD)/fogbank
+	/usr/bin/python3 bench/rds_bench.py $(BUILD)/fogbank
 
 gen:
 	/usr/bin/python3 tools/gen_ops.py
