@@ -607,8 +607,9 @@ void rds_rt_provision(struct fogbank *fb, int64_t id)
 			status(r, "failed");
 		return;
 	} else if (!strncmp(row.source, "replica:", 8)) {
+		int64_t from = atoll(row.source + 8); /* row lives in a */
 		arena_free(a);
-		replica_provision(r, atoll(row.source + 8));
+		replica_provision(r, from);
 		return;
 	} else {
 		struct jv *p = rds_json(a, row.source + 5);
