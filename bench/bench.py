@@ -12,40 +12,16 @@ import datetime
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from common import free_port, wait_http
 
 WRK_SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 WRK_CONNS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
 # load threads (BENCH_THREADS); on 2 cores, 2 measured faster than 1
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_http(port, path, deadline_s=30.0):
-    """Polls until GET path answers 200; returns seconds taken. (A benchmark
-    may poll; tests never do.)"""
-    import http.client
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < deadline_s:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", path)
-            if c.getresponse().status == 200:
-                return time.perf_counter() - t0
-        except OSError:
-            pass
-    raise RuntimeError("server on %d not up" % port)
 
 
 def signed_get_secret(port, secret_id):

@@ -18,24 +18,16 @@ pass/fail threshold. BENCH_CREATES (10) and BENCH_REQUESTS (100000) tune it.
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from common import free_port, wait_http, med, p90
 
 CREATES = int(os.environ.get("BENCH_CREATES", "10"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "100000"))
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_BENCH = "/usr/bin/redis-benchmark"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def ping(addr, port):
@@ -46,21 +38,6 @@ def ping(addr, port):
             return s.recv(64).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def wait_http(port, deadline_s=30.0):
-    """Polls fogbank's health until it answers (a benchmark may poll)."""
-    import http.client
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < deadline_s:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/_fogbank/health")
-            if c.getresponse().status in (200, 404):
-                return
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError("server on %d not up" % port)
 
 
 def client(port):
@@ -134,7 +111,7 @@ def moto_create(tmp):
     p = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_http(port)
+        wait_http(port, ok=(200, 404))  # moto answers 404 here
         ec = client(port)
         api = []
         for i in range(CREATES):
@@ -148,14 +125,6 @@ def moto_create(tmp):
         p.wait()
 
 
-def med(v):
-    return statistics.median(v)
-
-
-def p90(v):
-    return sorted(v)[max(0, int(len(v) * 0.9) - 1)]
-
-
 def main():
     binary = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/fogbank")
     tmp = tempfile.mkdtemp(prefix="fogbank-cache-bench-")
@@ -166,7 +135,7 @@ def main():
                           stderr=subprocess.DEVNULL)
     plain = None
     try:
-        wait_http(port)
+        wait_http(port, ok=(200, 404))  # moto answers 404 here
         ec = client(port)
         pong, api = create_to_pong(ec)
         addr, nport = node_endpoint(ec, "bench-0")

@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,20 +40,13 @@ if sys.executable != "/usr/bin/python3" and os.path.exists("/usr/bin/python3") \
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import oci  # noqa: E402  (busybox image without Docker)
+from common import free_port
 
 EVENTS = int(os.environ.get("BENCH_LOG_EVENTS", "1000000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "20"))
 BATCH = int(os.environ.get("BENCH_BATCH", "5000"))
 FILTER_CAP_S = float(os.environ.get("BENCH_FILTER_CAP_S", "300"))
 PATTERNS = ['{ $.level = "error" }', '"error"']
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def client(port, service):

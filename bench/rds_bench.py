@@ -26,40 +26,16 @@ pass/fail threshold. BENCH_CREATES (5) and BENCH_SCALE (70) tune it.
 """
 import os
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from common import free_port, wait_http, med, p90
 
 CREATES = int(os.environ.get("BENCH_CREATES", "5"))
 SCALE = int(os.environ.get("BENCH_SCALE", "70"))
 PW = "bench-Pass-123"
 PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_http(port, deadline_s=30.0):
-    """Polls the daemon until it answers (a benchmark may poll)."""
-    import http.client
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < deadline_s:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/_fogbank/health")
-            if c.getresponse().status in (200, 404):
-                return
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError("server on %d not up" % port)
 
 
 def client(port):
@@ -210,7 +186,7 @@ def moto_create():
     p = subprocess.Popen([moto, "-H", "127.0.0.1", "-p", str(port)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_http(port)
+        wait_http(port, ok=(200, 404))  # moto answers 404 here
         rds = client(port)
         api = []
         for i in range(CREATES):
@@ -221,14 +197,6 @@ def moto_create():
     finally:
         p.terminate()
         p.wait()
-
-
-def med(v):
-    return statistics.median(v)
-
-
-def p90(v):
-    return sorted(v)[min(len(v) - 1, max(0, -(-len(v) * 9 // 10) - 1))]
 
 
 def bench_big(rds, tmp, out):
@@ -299,7 +267,7 @@ def main():
                            "--log-level", "warn"], stderr=subprocess.DEVNULL)
     big = {}
     try:
-        wait_http(port)
+        wait_http(port, ok=(200, 404))  # moto answers 404 here
         rds = client(port)
         cold, _, _ = create_to_query(rds, "cold")
         warm, api = [], []

@@ -25,17 +25,16 @@ import datetime
 import hashlib
 import hmac
 import http.client
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+from common import free_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECONDS = int(os.environ.get("BENCH_S3_SECONDS", "5"))
@@ -53,14 +52,6 @@ PEERS = [p for p in os.environ.get("BENCH_S3_PEERS", "moto,s3rver").split(",") i
 MIB = 1 << 20
 BUCKET = "bench"
 REGION = "us-east-1"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def wait_listening(port, proc, deadline_s=60.0):
