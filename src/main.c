@@ -7,6 +7,7 @@
 #include "fb.h"
 #include "http/server.h"
 #include "core/child.h"
+#include "core/fs.h"
 #include "store/addr.h"
 #include "store/db.h"
 #include "registry/registry.h"
@@ -56,25 +57,6 @@ static int is_loopback(const char *host)
 	if (inet_pton(AF_INET6, host, &a6) == 1)
 		return IN6_IS_ADDR_LOOPBACK(&a6);
 	return 0;
-}
-
-/* mkdir_p: creates dir and its parents with mode 0700. 0 or -1. */
-static int mkdir_p(const char *dir)
-{
-	char tmp[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* spool_clean: removes request-body spool files a crash left behind; no
@@ -177,7 +159,7 @@ static int cmd_up(int argc, char **argv)
 		log_error("bad port %d", fb.port);
 		return 2;
 	}
-	if (mkdir_p(fb.data_dir) < 0) {
+	if (fs_mkdir_p(fb.data_dir, 0700) < 0) {
 		log_error("cannot create data dir %s: %s", fb.data_dir, strerror(errno));
 		return 1;
 	}
@@ -220,7 +202,7 @@ static int cmd_up(int argc, char **argv)
 	loop_on_signal(l, SIGTERM, stop_cb, NULL);
 	char spool_dir[4096];
 	snprintf(spool_dir, sizeof(spool_dir), "%s/tmp", fb.data_dir);
-	if (mkdir_p(spool_dir) < 0) {
+	if (fs_mkdir_p(spool_dir, 0700) < 0) {
 		log_error("cannot create %s: %s", spool_dir, strerror(errno));
 		return 1;
 	}

@@ -2,6 +2,7 @@
  * supervision (see postgres.h). */
 #include "core/compat.h"
 #include "supervise/postgres.h"
+#include "core/fs.h"
 #include "core/buf.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -49,28 +50,17 @@ int pg_make_dir(const char *dir)
 {
 	uid_t u;
 	gid_t g;
-	char tmp[4096];
-	size_t n = strlen(dir);
-	if (pg_user_ids(&u, &g) < 0 || n == 0 || n >= sizeof(tmp)) {
+	if (pg_user_ids(&u, &g) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+	if (fs_mkdir_p(dir, 0700) < 0)
 		return -1;
 	/* fogbank runs as root in CI; as a plain user chown fails and the
 	 * server runs as that user instead (see pg_spawn_server) */
-	if (geteuid() == 0 && chown(tmp, u, g) < 0)
+	if (geteuid() == 0 && chown(dir, u, g) < 0)
 		return -1;
-	return chmod(tmp, 0700);
+	return chmod(dir, 0700);
 }
 
 int pg_allow_traverse(const char *dir)

@@ -181,7 +181,7 @@ int ec_cluster_insert(struct aws_call *c, const struct ec_new_cluster *nc, int64
 	 * the same id: start from nothing */
 	const char *dir = ec_node_dir(c->a, c->fb->data_dir, *id);
 	ec_rm_rf(dir);
-	if (ec_mkdirs(dir) < 0)
+	if (fs_mkdir_p(dir, 0700) < 0)
 		return aws_fail(c, 500, "InternalFailure", "cannot create the node directory");
 	if (nc->seed_snapshot &&
 	    ec_snapshot_seed(c->fb, nc->seed_snapshot, nc->seed_shard, dir) < 0)

@@ -21,6 +21,7 @@
 #ifndef FB_SVC_ELASTICACHE_INTERNAL_H
 #define FB_SVC_ELASTICACHE_INTERNAL_H
 #include "core/compat.h"
+#include "core/fs.h"
 #include "aws/call.h"
 #include "svc/elasticache/elasticache.h"
 
@@ -226,8 +227,6 @@ char *ec_node_dir(struct arena *a, const char *data_dir, int64_t id);
 /* ec_snapshot_path: "<data_dir>/elasticache/snapshots/<id>.rdb", or
  * "<id>-<shard>.rdb" for a shard of a cluster-mode snapshot (arena). */
 char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id, int64_t shard);
-/* ec_mkdirs: creates dir and parents (0700). 0 or -1. */
-int ec_mkdirs(const char *dir);
 /* ec_rm_rf: removes a node directory tree. */
 void ec_rm_rf(const char *dir);
 /* ec_copy_durable: src to dst through dst.tmp, fsync, rename, fsync of

@@ -145,7 +145,7 @@ static void node_spawn(struct ec_node *n)
 	};
 	if (cl.auth_unreadable) {
 		err = strdup("its auth token does not open with this master.key");
-	} else if (ec_mkdirs(dir) < 0) {
+	} else if (fs_mkdir_p(dir, 0700) < 0) {
 		err = strdup("cannot create the node directory");
 	} else if (cl.transit && ec_tls_files(rt_fb, a, &cl, &rg, &spec) < 0) {
 		err = strdup("cannot issue the node's TLS certificate");

@@ -140,8 +140,9 @@ static void snap_copy(struct snap_job *j)
 	struct arena *a = arena_new(4096);
 	const char *src = arena_sprintf(a, "%s/dump.rdb", ec_node_dir(a, fb->data_dir, j->id));
 	const char *dst = ec_snapshot_path(a, fb->data_dir, j->set->snap_id, j->shard);
-	int ok = ec_mkdirs(arena_sprintf(a, "%s/elasticache/snapshots", fb->data_dir)) == 0 &&
-		 ec_copy_durable(src, dst) == 0;
+	int ok =
+	    fs_mkdir_p(arena_sprintf(a, "%s/elasticache/snapshots", fb->data_dir), 0700) == 0 &&
+	    ec_copy_durable(src, dst) == 0;
 	const char *why = ok ? NULL : arena_strdup(a, strerror(errno));
 	struct stat sb;
 	if (ok) {
@@ -306,7 +307,7 @@ int ec_snapshot_seed(struct fogbank *fb, int64_t snap_id, int64_t shard, const c
 	struct arena *a = arena_new(4096);
 	const char *aof = arena_sprintf(a, "%s/appendonlydir", node_dir);
 	int rc = -1;
-	if (ec_mkdirs(aof) == 0 &&
+	if (fs_mkdir_p(aof, 0700) == 0 &&
 	    ec_copy_durable(ec_snapshot_path(a, fb->data_dir, snap_id, shard),
 			    arena_sprintf(a, "%s/appendonly.aof.1.base.rdb", aof)) == 0 &&
 	    write_manifest(aof) == 0)

@@ -363,24 +363,6 @@ char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id, int64_
 	return arena_sprintf(a, "%s/elasticache/snapshots/%lld.rdb", data_dir, (long long)id);
 }
 
-int ec_mkdirs(const char *dir)
-{
-	char tmp[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof(tmp))
-		return -1;
-	memcpy(tmp, dir, n + 1);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 void ec_rm_rf(const char *dir)
 {
 	DIR *d = opendir(dir);

@@ -1,0 +1,10 @@
+/* fs.h - small file-system helpers shared by the daemon and services. */
+#ifndef FB_CORE_FS_H
+#define FB_CORE_FS_H
+#include "core/compat.h"
+#include <sys/types.h>
+
+/* fs_mkdir_p: creates dir and its missing parents with <mode> (existing
+ * ones are left as they are). 0, or -1 with errno set. */
+int fs_mkdir_p(const char *dir, mode_t mode);
+#endif
