@@ -247,6 +247,44 @@ def expect_error(code, fn, *args, **kwargs):
     raise AssertionError("expected error %s, call succeeded" % code)
 
 
+
+# -- Terraform (the image's terraform and its offline AWS provider mirror;
+#    the project's setup does not install them, so tests skip without) --
+TF_PLUGINS = "/opt/tf-plugins"
+
+
+def terraform_workspace(prefix, main_tf):
+    """A new temp dir holding main_tf and a CLI config that installs the
+    AWS provider from the offline mirror. Raises Skip when terraform or the
+    mirror is missing. The caller removes the dir."""
+    if not shutil.which("terraform") or not os.path.isdir(TF_PLUGINS):
+        raise Skip("terraform or its offline AWS provider is not installed")
+    work = tempfile.mkdtemp(prefix=prefix)
+    with open(os.path.join(work, "rc"), "w") as f:
+        f.write('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n'
+                '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % TF_PLUGINS)
+    with open(os.path.join(work, "main.tf"), "w") as f:
+        f.write(main_tf)
+    return work
+
+
+def terraform(work, *args, timeout=600):
+    """Runs `terraform ARGS -no-color` in work, isolated from the user's
+    config; returns the CompletedProcess."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work,
+           "TF_CLI_CONFIG_FILE": os.path.join(work, "rc"), "TF_IN_AUTOMATION": "1",
+           "CHECKPOINT_DISABLE": "1"}
+    return subprocess.run(["terraform", *args, "-no-color"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def terraform_output(work, name):
+    """The raw value of output <name>."""
+    p = terraform(work, "output", "-raw", name)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout.strip()
+
+
 def main(ns, **fogbank_args):
     """Runs every test_* function of module namespace ns against one
     fogbank, in definition order. Prints "N passed, N failed"."""

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_ecr_terraform.py - Terraform's AWS provider (the 5.x in
-/opt/tf-plugins, installed offline by scripts/setup.sh) creates
+/opt/tf-plugins mirror this image has; skipped without it) creates
 aws_ecr_repository (with KMS encryption, scan on push, immutable tags,
 tags), aws_ecr_lifecycle_policy (the seed's policy) and
 aws_ecr_repository_policy against fogbank, a second plan shows no drift,
@@ -9,15 +9,12 @@ and destroy removes them.
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 from lib import expect_error  # noqa: E402
 
-PLUGINS = "/opt/tf-plugins"
 MAIN_TF = """
 terraform {
   required_providers { aws = { source = "hashicorp/aws" } }
@@ -64,24 +61,14 @@ output "url" { value = aws_ecr_repository.api.repository_url }
 """
 
 
+
 def tf(work, *args):
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work,
-           "TF_CLI_CONFIG_FILE": os.path.join(work, "rc"), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run(["terraform", *args, "-no-color"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return lib.terraform(work, *args, timeout=300)
 
 
 def test_terraform_ecr_no_drift(fb):
-    if not shutil.which("terraform") or not os.path.isdir(PLUGINS):
-        raise lib.Skip("terraform or its offline AWS provider is not installed")
-    work = tempfile.mkdtemp(prefix="fogbank-tf-ecr-")
+    work = lib.terraform_workspace("fogbank-tf-ecr-", MAIN_TF % {"endpoint": fb.endpoint})
     try:
-        with open(os.path.join(work, "rc"), "w") as f:
-            f.write('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n'
-                    '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % PLUGINS)
-        with open(os.path.join(work, "main.tf"), "w") as f:
-            f.write(MAIN_TF % {"endpoint": fb.endpoint})
         p = tf(work, "init", "-input=false")
         assert p.returncode == 0, p.stdout + p.stderr
         p = tf(work, "apply", "-auto-approve", "-input=false")

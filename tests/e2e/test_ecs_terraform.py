@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_ecs_terraform.py - Terraform's AWS provider (the 5.x in
-/opt/tf-plugins, installed offline by scripts/setup.sh) creates
+/opt/tf-plugins mirror this image has; skipped without it) creates
 aws_cloudwatch_log_group, aws_ecs_cluster, aws_ecs_task_definition and
 aws_ecs_service (two tasks of an image pushed to fogbank's ECR with
 skopeo, waiting for steady state) against fogbank; the tasks really run,
@@ -9,9 +9,7 @@ service's tasks stop).
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -20,7 +18,6 @@ import test_ecs as base  # noqa: E402  (image push)
 from lib import expect_error  # noqa: E402
 
 os.environ["FOGBANK_ECS_HEALTH_SECOND_MS"] = "100"  # health checks every 0.5 s
-PLUGINS = "/opt/tf-plugins"
 MAIN_TF = """
 terraform {
   required_providers { aws = { source = "hashicorp/aws" } }
@@ -109,12 +106,9 @@ def tf(work, *args):
         print("  terraform %s: %.1f s" % (args[0], time.time() - t0), flush=True)
 
 
+
 def _tf(work, *args):
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work,
-           "TF_CLI_CONFIG_FILE": os.path.join(work, "rc"), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run(["terraform", *args, "-no-color"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return lib.terraform(work, *args, timeout=600)
 
 
 def drift_lines(plan):
@@ -125,16 +119,11 @@ def drift_lines(plan):
 
 
 def test_terraform_ecs_service(fb):
-    if not shutil.which("terraform") or not os.path.isdir(PLUGINS):
+    if not shutil.which("terraform") or not os.path.isdir(lib.TF_PLUGINS):
         raise lib.Skip("terraform or its offline AWS provider is not installed")
     image = base.image(fb)
-    work = tempfile.mkdtemp(prefix="fogbank-tf-ecs-")
+    work = lib.terraform_workspace("fogbank-tf-ecs-", MAIN_TF % {"endpoint": fb.endpoint, "image": image})
     try:
-        with open(os.path.join(work, "rc"), "w") as f:
-            f.write('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n'
-                    '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % PLUGINS)
-        with open(os.path.join(work, "main.tf"), "w") as f:
-            f.write(MAIN_TF % {"endpoint": fb.endpoint, "image": image})
         p = tf(work, "init", "-input=false")
         assert p.returncode == 0, p.stdout + p.stderr
         p = tf(work, "apply", "-auto-approve", "-input=false")

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_elasticache_terraform.py - Terraform's AWS provider (the 5.x in
-/opt/tf-plugins, installed offline by scripts/setup.sh) creates an
+/opt/tf-plugins mirror this image has; skipped without it) creates an
 aws_elasticache_replication_group (a primary and a replica, automatic
 failover, AUTH + TLS, snapshots kept for a day) with its
 aws_elasticache_parameter_group and aws_elasticache_subnet_group against
@@ -11,13 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 from lib import expect_error  # noqa: E402
 
-PLUGINS = "/opt/tf-plugins"
 TOKEN = "tf-auth-token-0123456789abcdef"
 MAIN_TF = """
 terraform {
@@ -74,30 +72,19 @@ output "reader" { value = aws_elasticache_replication_group.sessions.reader_endp
 """
 
 
+
 def tf(work, *args):
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work,
-           "TF_CLI_CONFIG_FILE": os.path.join(work, "rc"), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run(["terraform", *args, "-no-color"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return lib.terraform(work, *args, timeout=600)
+
 
 
 def output(work, name):
-    p = tf(work, "output", "-raw", name)
-    assert p.returncode == 0, p.stdout + p.stderr
-    return p.stdout.strip()
+    return lib.terraform_output(work, name)
 
 
 def test_terraform_replication_group_no_drift(fb):
-    if not shutil.which("terraform") or not os.path.isdir(PLUGINS):
-        raise lib.Skip("terraform or its offline AWS provider is not installed")
-    work = tempfile.mkdtemp(prefix="fogbank-tf-ec-")
+    work = lib.terraform_workspace("fogbank-tf-ec-", MAIN_TF % {"endpoint": fb.endpoint, "token": TOKEN})
     try:
-        with open(os.path.join(work, "rc"), "w") as f:
-            f.write('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n'
-                    '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % PLUGINS)
-        with open(os.path.join(work, "main.tf"), "w") as f:
-            f.write(MAIN_TF % {"endpoint": fb.endpoint, "token": TOKEN})
         p = tf(work, "init", "-input=false")
         assert p.returncode == 0, p.stdout + p.stderr
         p = tf(work, "apply", "-auto-approve", "-input=false")

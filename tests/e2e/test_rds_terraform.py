@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_rds_terraform.py - Terraform's AWS provider (the 5.x in
-/opt/tf-plugins, installed offline by scripts/setup.sh) creates an
+/opt/tf-plugins mirror this image has; skipped without it) creates an
 aws_db_instance with an aws_db_parameter_group and an aws_db_subnet_group
 against fogbank; a second plan shows no drift; the real psql connects to
 the endpoint Terraform reports (and sees the parameter group's setting);
@@ -8,16 +8,13 @@ destroy removes all three.
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 import test_rds as base  # noqa: E402
 from lib import expect_error  # noqa: E402
 
-PLUGINS = "/opt/tf-plugins"
 MAIN_TF = """
 terraform {
   required_providers { aws = { source = "hashicorp/aws" } }
@@ -74,12 +71,9 @@ output "port" { value = aws_db_instance.app.port }
 """
 
 
+
 def tf(work, *args):
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work,
-           "TF_CLI_CONFIG_FILE": os.path.join(work, "rc"), "TF_IN_AUTOMATION": "1",
-           "CHECKPOINT_DISABLE": "1"}
-    return subprocess.run(["terraform", *args, "-no-color"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return lib.terraform(work, *args, timeout=600)
 
 
 def timings(p):
@@ -89,22 +83,14 @@ def timings(p):
             print("  " + line.strip())
 
 
+
 def output(work, name):
-    p = tf(work, "output", "-raw", name)
-    assert p.returncode == 0, p.stderr
-    return p.stdout.strip()
+    return lib.terraform_output(work, name)
 
 
 def test_terraform_db_instance_no_drift(fb):
-    if not shutil.which("terraform") or not os.path.isdir(PLUGINS):
-        raise lib.Skip("terraform or its offline AWS provider is not installed")
-    work = tempfile.mkdtemp(prefix="fogbank-tf-rds-")
+    work = lib.terraform_workspace("fogbank-tf-rds-", MAIN_TF % {"endpoint": fb.endpoint, "password": base.PW})
     try:
-        with open(os.path.join(work, "rc"), "w") as f:
-            f.write('provider_installation {\n  filesystem_mirror {\n    path = "%s"\n'
-                    '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n' % PLUGINS)
-        with open(os.path.join(work, "main.tf"), "w") as f:
-            f.write(MAIN_TF % {"endpoint": fb.endpoint, "password": base.PW})
         p = tf(work, "init", "-input=false")
         assert p.returncode == 0, p.stdout + p.stderr
         # the provider waits for "available" itself (polling DescribeDBInstances)
