@@ -2,7 +2,7 @@
 # Installs the Debian packages fogbank builds, runs and is tested with.
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt.
 set -eu
-PKGS="build-essential clang libssl-dev libsqlite3-dev sqlite3 zlib1g-dev python3 python3-botocore python3-boto3 awscli jq curl wrk procps clang-format postgresql-15 postgresql-client-15 util-linux redis-server redis-tools skopeo runc busybox-static"
+PKGS="build-essential clang libssl-dev libsqlite3-dev sqlite3 zlib1g-dev python3 python3-botocore python3-boto3 awscli jq curl wrk procps clang-format postgresql-15 postgresql-client-15 util-linux redis-server redis-tools skopeo runc busybox-static strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

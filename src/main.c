@@ -105,6 +105,18 @@ static void purge_cb(struct loop *l, void *arg)
 }
 
 /* cmd_up: runs the daemon in the foreground until SIGINT/SIGTERM. */
+/* store_unsynced / store_sync: the HTTP server's group-commit hooks
+ * over fogbank's one state store (see http/server.h, store/db.h). */
+static int store_unsynced(void *ctx)
+{
+	return db_unsynced(((struct fogbank *)ctx)->db);
+}
+
+static void store_sync(void *ctx)
+{
+	db_sync(((struct fogbank *)ctx)->db);
+}
+
 static int cmd_up(int argc, char **argv)
 {
 	int64_t t0 = fb_mono_ms();
@@ -217,6 +229,8 @@ static int cmd_up(int argc, char **argv)
 	    .idle_ms = 75000,
 	    .handler = aws_dispatch,
 	    .ctx = &fb,
+	    .durable_pending = store_unsynced,
+	    .durable_sync = store_sync,
 	};
 	struct http_server *srv = http_server_start(l, &cfg);
 	if (!srv)

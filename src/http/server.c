@@ -70,7 +70,9 @@ struct http_conn {
 	void (*pull_free)(void *ctx);
 	struct http_stream stream; /* a pushed chunked response, when active */
 	int closing;		   /* close once out is flushed */
-	int64_t last_ms;	   /* last activity (monotonic) */
+	int held;		   /* out waits for the store's next sync */
+	struct http_conn *held_next;
+	int64_t last_ms; /* last activity (monotonic) */
 	struct http_conn *prev, *next;
 };
 
@@ -80,7 +82,9 @@ struct http_server {
 	int port;
 	struct http_server_config cfg;
 	struct http_conn *conns;
+	struct http_conn *held; /* connections whose answers wait for a sync */
 	uint64_t sweep_timer;
+	uint64_t release_timer;	   /* the end-of-iteration sync, when armed */
 	struct http_response resp; /* reused between requests */
 };
 
@@ -197,6 +201,11 @@ static void send_drop(struct http_conn *c)
 static void conn_close(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
+	for (struct http_conn **pp = &s->held; c->held && *pp; pp = &(*pp)->held_next)
+		if (*pp == c) {
+			*pp = c->held_next;
+			break;
+		}
 	loop_watch(s->loop, c->fd, 0, NULL, NULL);
 	close(c->fd);
 	if (c->prev)
@@ -235,7 +244,7 @@ static void conn_rearm(struct http_conn *c)
 		   (c->stream.active && c->in.n > c->srv->cfg.head_max);
 	if (!busy && !c->closing)
 		want |= LOOP_READ;
-	if (c->out_off < c->out.n || c->send_left || c->pull_left)
+	if (!c->held && (c->out_off < c->out.n || c->send_left || c->pull_left))
 		want |= LOOP_WRITE;
 	loop_watch(c->srv->loop, c->fd, want, conn_io_cb, c);
 }
@@ -244,7 +253,7 @@ static void conn_rearm(struct http_conn *c)
  * -1 when the connection was closed, 0 otherwise. */
 static int conn_flush(struct http_conn *c)
 {
-	for (;;) {
+	while (!c->held) {
 		if (c->out_off < c->out.n) {
 			ssize_t w =
 			    send(c->fd, c->out.p + c->out_off, c->out.n - c->out_off, MSG_NOSIGNAL);
@@ -601,6 +610,40 @@ static int receive_body(struct http_conn *c)
 	}
 }
 
+/* release_cb: the end of a loop iteration in which answers were held:
+ * one sync makes every write behind them durable, then they all go out. */
+static void release_cb(struct loop *l, void *arg)
+{
+	struct http_server *s = arg;
+	s->release_timer = 0;
+	s->cfg.durable_sync(s->cfg.ctx);
+	while (s->held) {
+		struct http_conn *c = s->held;
+		s->held = c->held_next;
+		c->held = 0;
+		c->held_next = NULL;
+		/* pipelined requests parked behind a full buffer go on too */
+		if (conn_flush(c) == 0 && c->in.n && !sending_body(c) && c->out.n == 0)
+			process(c);
+	}
+}
+
+/* hold: c's output (the answer just produced and anything after it)
+ * waits until the store is synced at the end of this iteration (group
+ * commit: every answer produced while a commit is not yet on disk). */
+static void hold(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	if (c->held)
+		return;
+	c->held = 1;
+	c->held_next = s->held;
+	s->held = c;
+	/* a zero-delay timer runs after every event of this iteration */
+	if (!s->release_timer)
+		s->release_timer = loop_timer_add(s->loop, 0, release_cb, s);
+}
+
 /* finish_request: runs the handler on the complete request and queues
  * the response; then forgets the request. */
 static void finish_request(struct http_conn *c)
@@ -658,6 +701,8 @@ static void finish_request(struct http_conn *c)
 	s->cfg.handler(s->cfg.ctx, &req, r);
 	int head_only = str_eq_c(req.h.method, "HEAD");
 	emit(c, r, head_only);
+	if (s->cfg.durable_pending && s->cfg.durable_pending(s->cfg.ctx))
+		hold(c);
 	if (r->stream_open) {
 		http_stream_open_fn *open = r->stream_open;
 		r->stream_open = NULL;
@@ -834,6 +879,10 @@ void http_server_stop(struct http_server *s)
 	loop_watch(s->loop, s->fd, 0, NULL, NULL);
 	close(s->fd);
 	loop_timer_cancel(s->loop, s->sweep_timer);
+	if (s->release_timer) {
+		loop_timer_cancel(s->loop, s->release_timer);
+		s->cfg.durable_sync(s->cfg.ctx);
+	}
 	while (s->conns)
 		conn_close(s->conns);
 	buf_release(&s->resp.headers);

@@ -20,6 +20,12 @@ struct http_server_config {
 	int64_t idle_ms;       /* idle keep-alive connections are closed */
 	http_handler_fn *handler;
 	void *ctx;
+	/* Group commit (NULL: answers go out at once). After each handler,
+	 * durable_pending(ctx) says whether state it may have seen or written
+	 * is not yet on disk; if so the answer is held, and at the end of the
+	 * loop iteration one durable_sync(ctx) releases every held answer. */
+	int (*durable_pending)(void *ctx);
+	void (*durable_sync)(void *ctx);
 };
 
 /* http_server_start: binds, listens and registers with the loop. Returns

@@ -51,6 +51,8 @@ static int unlinked_blobs(struct fogbank *fb, struct arena *a, int64_t cutoff)
 		db_rollback(fb->db);
 		return 0;
 	}
+	if (n)
+		db_sync(fb->db); /* were the delete lost, rows would name no file */
 	for (int i = 0; i < n; i++) {
 		char path[4096];
 		registry_blob_file(fb, dg[i], path);

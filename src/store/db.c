@@ -2,7 +2,10 @@
  * thread; statements are prepared once and cached by SQL pointer. */
 #include "store/db.h"
 #include "core/log.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define DB_STMT_SLOTS 512
 #define DB_WATCH_MAX 8
@@ -21,6 +24,9 @@ struct db_watch {
 
 struct db {
 	sqlite3 *conn;
+	int unsynced; /* a commit since the last db_sync */
+	int wal_fd;   /* db_wal_fd's descriptor, -1 until asked for */
+	struct db *next_open;
 	struct db_watch watch[DB_WATCH_MAX];
 	size_t nwatch;
 	struct db_stmt_slot stmts[DB_STMT_SLOTS];
@@ -54,6 +60,18 @@ static void rollback_cb(void *arg)
 	for (size_t i = 0; i < db->nwatch; i++)
 		db->watch[i].gen++;
 }
+
+/* commit_cb: SQLite's commit hook: a write transaction is committing.
+ * With synchronous=NORMAL its WAL frames reach the OS, not the disk, so
+ * the store owes a sync before anyone is told. Returns 0 (go on). */
+static int commit_cb(void *arg)
+{
+	((struct db *)arg)->unsynced = 1;
+	return 0;
+}
+
+/* every open database, for db_barrier */
+static struct db *open_dbs;
 
 /* migrate_component: applies one component's pending steps inside the
  * caller's transaction. 0, or -1 with *err set. */
@@ -98,6 +116,7 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 	 * global mutex and counters on every allocation. Only possible before
 	 * the library initialises; later calls fail harmlessly. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	db->wal_fd = -1;
 	if (sqlite3_open_v2(path, &db->conn,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -105,13 +124,17 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 		db_close(db);
 		return NULL;
 	}
-	/* WAL + synchronous=FULL: a COMMIT returns only after the WAL is
-	 * fsynced, so an acknowledged write survives kill -9 and power loss. */
+	/* WAL + synchronous=NORMAL + group commit: a COMMIT writes the WAL
+	 * (which alone survives kill -9: the OS holds the pages) and db_sync
+	 * fsyncs it once for every commit made since; the HTTP server holds
+	 * each answer until then, so an acknowledged write also survives
+	 * power loss, at one fsync per loop iteration instead of one per
+	 * transaction. */
 	/* locking_mode=EXCLUSIVE: fogbank is the only process that opens the
 	 * database, so take the lock once instead of fcntl() per transaction
 	 * (and WAL then needs no shared-memory file). */
 	if (db_exec(db, "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; "
-			"PRAGMA synchronous=FULL; "
+			"PRAGMA synchronous=NORMAL; "
 			"PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;"
 			"CREATE TABLE IF NOT EXISTS schema_versions("
 			" component TEXT PRIMARY KEY, version INTEGER NOT NULL)") != SQLITE_OK) {
@@ -121,6 +144,9 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 	}
 	sqlite3_update_hook(db->conn, update_cb, db);
 	sqlite3_rollback_hook(db->conn, rollback_cb, db);
+	sqlite3_commit_hook(db->conn, commit_cb, db);
+	db->next_open = open_dbs;
+	open_dbs = db;
 	/* All pending steps in one transaction: one fsync at first start, and
 	 * a crash mid-way leaves the previous schema intact. */
 	if (db_begin(db) != SQLITE_OK) {
@@ -141,6 +167,7 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 		db_close(db);
 		return NULL;
 	}
+	db_sync(db);
 	return db;
 }
 
@@ -148,6 +175,14 @@ void db_close(struct db *db)
 {
 	if (!db)
 		return;
+	for (struct db **pp = &open_dbs; *pp; pp = &(*pp)->next_open)
+		if (*pp == db) {
+			*pp = db->next_open;
+			break;
+		}
+	db_sync(db);
+	if (db->wal_fd >= 0)
+		close(db->wal_fd);
 	for (size_t i = 0; i < DB_STMT_SLOTS; i++)
 		if (db->stmts[i].st)
 			sqlite3_finalize(db->stmts[i].st);
@@ -238,4 +273,55 @@ int db_step_done(sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int db_unsynced(const struct db *db)
+{
+	return db->unsynced;
+}
+
+void db_sync(struct db *db)
+{
+	if (!db->unsynced)
+		return;
+	/* the WAL's own file object: its xSync is SQLite's fdatasync, which
+	 * also syncs the directory the first time after creating the file */
+	sqlite3_file *wal = NULL;
+	const char *path = sqlite3_db_filename(db->conn, "main");
+	if (!path || !*path) { /* an in-memory database (unit tests) */
+		db->unsynced = 0;
+		return;
+	}
+	if (sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
+		SQLITE_OK ||
+	    !wal || !wal->pMethods)
+		fb_die("store: no write-ahead log to sync");
+	int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	/* after a failed fsync the kernel may have dropped the dirty pages:
+	 * nothing since the last sync can be vouched for (PostgreSQL's rule) */
+	if (rc != SQLITE_OK)
+		fb_die("store: fsync of the write-ahead log failed: %s", sqlite3_errstr(rc));
+	db->unsynced = 0;
+}
+
+void db_barrier(void)
+{
+	for (struct db *db = open_dbs; db; db = db->next_open)
+		db_sync(db);
+}
+
+int db_wal_fd(struct db *db)
+{
+	if (db->wal_fd >= 0)
+		return db->wal_fd;
+	/* fogbank's own descriptor of the same file: fdatasync flushes the
+	 * file's pages whoever wrote them, and a worker can use it without
+	 * touching SQLite's objects. The WAL is never deleted while the
+	 * (exclusive) connection is open, so the file stays the same. */
+	db_sync(db); /* the first sync of a new WAL also syncs its directory */
+	const char *wal = sqlite3_filename_wal(sqlite3_db_filename(db->conn, "main"));
+	db->wal_fd = wal ? open(wal, O_RDONLY | O_CLOEXEC) : -1;
+	if (db->wal_fd < 0)
+		fb_die("store: cannot open the write-ahead log: %s", strerror(errno));
+	return db->wal_fd;
 }

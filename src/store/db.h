@@ -1,6 +1,8 @@
-/* db.h - fogbank's state store: one SQLite database (WAL, synchronous=FULL)
- * under the data dir, used only from the event loop thread. A change is
- * durable when db_commit (or a single autocommit statement) returns. */
+/* db.h - fogbank's state store: one SQLite database (WAL,
+ * synchronous=NORMAL) under the data dir, used only from the event loop
+ * thread. A change survives kill -9 when db_commit (or a single
+ * autocommit statement) returns, and power loss once db_sync has run:
+ * the HTTP server holds every answer until then (group commit). */
 #ifndef FB_DB_H
 #define FB_DB_H
 #include "core/compat.h"
@@ -47,6 +49,20 @@ uint64_t db_watch_gen(const struct db *db, int watch);
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
+/* db_unsynced: 1 when a commit since the last db_sync is not yet on disk. */
+int db_unsynced(const struct db *db);
+/* db_sync: makes every commit so far durable (one fdatasync of the WAL);
+ * does nothing when there is none. Dies when the fsync fails. */
+void db_sync(struct db *db);
+/* db_barrier: db_sync of every open database. Call it before destroying
+ * anything (files, directories, key material) that a commit just stopped
+ * naming: if that commit were lost, the state would name what is gone. */
+void db_barrier(void);
+/* db_wal_fd: a read-only descriptor of the WAL (owned by db, valid until
+ * db_close) that any thread may fdatasync to make the commits made before
+ * the call durable: the barrier of a worker that destroys what a commit
+ * stopped naming (S3's unlinks). */
+int db_wal_fd(struct db *db);
 /* db_exec: runs statements with no results; SQLITE_OK or an error code. */
 int db_exec(struct db *db, const char *sql);
 /* db_step_done: steps a write statement to completion and resets it;

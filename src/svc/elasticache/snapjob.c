@@ -362,6 +362,7 @@ const char **ec_snapshot_files(struct db *db, struct arena *a, const char *data_
 /* ec_unlink_all: see internal.h. */
 void ec_unlink_all(const char *const *paths)
 {
+	db_barrier(); /* the commit that let go of these files comes first */
 	for (size_t i = 0; paths && paths[i]; i++)
 		unlink(paths[i]);
 }

@@ -365,6 +365,7 @@ char *ec_snapshot_path(struct arena *a, const char *data_dir, int64_t id, int64_
 
 void ec_rm_rf(const char *dir)
 {
+	db_barrier(); /* the commit that let go of dir comes first */
 	DIR *d = opendir(dir);
 	if (!d) {
 		unlink(dir);

@@ -432,6 +432,7 @@ int job_remove_dir(struct fogbank *fb, const char *dir,
 {
 	struct job *j = job_new(fb, JOB_REMOVE, 0, arg);
 	j->done = done;
+	db_sync(fb->db); /* the commit that let go of dir comes first */
 	char *argv[] = {"/bin/rm", "-rf", (char *)dir, NULL};
 	return spawn(j, "rds/remove", argv, 0);
 }

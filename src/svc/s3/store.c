@@ -55,6 +55,7 @@ struct fsync_job {
 struct unlink_job {
 	struct pool_job j;
 	char root[1024];
+	int wal_fd; /* synced before any unlink */
 	size_t n;
 	char ids[][S3_FILE_ID_LEN + 1];
 };
@@ -252,6 +253,12 @@ static void unlink_work(struct pool_job *j)
 {
 	struct unlink_job *u = (struct unlink_job *)j;
 	char p[1200];
+	/* the commit that dropped these files is written, maybe not yet on
+	 * disk (group commit): were it lost, its objects would come back
+	 * without their bytes. A failed sync leaves the files in place; s3_gc
+	 * still names them. */
+	if (fdatasync(u->wal_fd) < 0)
+		return;
 	for (size_t i = 0; i < u->n; i++) {
 		/* fits: the root was checked when the files were written */
 		snprintf(p, sizeof(p), "%s/obj/%.2s/%s", u->root, u->ids[i], u->ids[i]);
@@ -270,7 +277,7 @@ static void unlink_done(struct pool_job *j)
  * loop ~0.7 ms otherwise. Their s3_gc rows stay until no unlink is
  * pending (s3_tx_begin), so a crash before the unlink still cannot
  * leak them. */
-static void unlink_later(char (*ids)[S3_FILE_ID_LEN + 1], size_t n)
+static void unlink_later(struct db *db, char (*ids)[S3_FILE_ID_LEN + 1], size_t n)
 {
 	struct unlink_job *u = malloc(sizeof(*u) + n * sizeof(u->ids[0]));
 	if (!u)
@@ -279,6 +286,7 @@ static void unlink_later(char (*ids)[S3_FILE_ID_LEN + 1], size_t n)
 	u->j.work = unlink_work;
 	u->j.done = unlink_done;
 	snprintf(u->root, sizeof(u->root), "%s", st.root);
+	u->wal_fd = db_wal_fd(db);
 	u->n = n;
 	memcpy(u->ids, ids, n * sizeof(u->ids[0]));
 	if (st.pool) {
@@ -309,7 +317,7 @@ void s3_store_tx_done(int committed)
 		}
 	}
 	if (committed && st.dead.n)
-		unlink_later(st.dead.v, st.dead.n);
+		unlink_later(st.db, st.dead.v, st.dead.n);
 	st.fresh.n = st.dead.n = 0;
 }
 
