@@ -29,7 +29,9 @@ CFLAGS ?=
 CFLAGS += $(CFLAGS_BASE) $(OPT) $(PIE)
 LDLIBS := -lsqlite3 -lssl -lcrypto -lz -lm
 
-SRC := $(shell find src -name '*.c' | sort)
+# fogbank-init (src/runtime/init.c) is a separate static program
+INIT_SRC := src/runtime/init.c
+SRC := $(filter-out $(INIT_SRC),$(shell find src -name '*.c' | sort))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
 OBJ := $(SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -41,8 +43,14 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 .PHONY: all run test test-fast fuzz-bins fuzz-smoke fuzz bench format format-check gen gen-check setup clean
 all: $(BUILD)/fogbank
 
-$(BUILD)/fogbank: $(OBJ)
+# fogbank-init goes with every fogbank: ECS runs it first in runc containers
+$(BUILD)/fogbank: $(OBJ) | $(BUILD)/fogbank-init
 	$(CC) $(LDSAN) $(LDPIE) -o $@ $^ $(LDLIBS)
+
+# static (images need not have a libc) and never sanitized
+$(BUILD)/fogbank-init: $(INIT_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(LIB_OBJ)
 	$(CC) $(LDSAN) $(LDPIE) -o $@ $^ $(LDLIBS)
@@ -96,7 +104,7 @@ gen:
 gen-check:
 	/usr/bin/python3 tools/gen_ops.py --check
 
-FORMAT_SRC = $(filter-out src/aws/gen/%,$(SRC) $(shell find src tests -name '*.h') $(UNIT_SRC) \
+FORMAT_SRC = $(filter-out src/aws/gen/%,$(SRC) $(INIT_SRC) $(shell find src tests -name '*.h') $(UNIT_SRC) \
 	$(wildcard tests/fuzz/*.c))
 format:
 	clang-format -i $(FORMAT_SRC)

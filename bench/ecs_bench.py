@@ -192,10 +192,20 @@ def task_figures(port, data_dir, tmp):
             "awslogs-stream-prefix": "b", "awslogs-create-group": "true"}}}])
     root = [d for d in os.listdir(os.path.join(data_dir, "ecs", "rootfs"))
             if not d.endswith(".tmp")][0]
-    fifo = os.path.join(data_dir, "ecs", "rootfs", root, "tmp", "bench.fifo")
-    os.mkfifo(fifo)
+    # under runc each container has its own overlay root (its bundle's
+    # rootfs/), which the FIFO must be in; otherwise tasks share the tree
+    runc = os.path.isdir(os.path.join(data_dir, "ecs", "bundles"))
+    if not runc:
+        os.mkfifo(os.path.join(data_dir, "ecs", "rootfs", root, "tmp", "bench.fifo"))
     arn = ecs.run_task(cluster="bench", taskDefinition="echo")["tasks"][0]["taskArn"]
     stream = "b/app/" + arn.rsplit("/", 1)[1]
+    fifo = os.path.join(data_dir, "ecs", "rootfs", root, "tmp", "bench.fifo")
+    if runc:
+        tmp = os.path.join(data_dir, "ecs", "bundles", arn.rsplit("/", 1)[1] + "-app",
+                           "rootfs", "tmp")
+        poll(lambda: os.path.ismount(os.path.dirname(tmp)) and os.path.isdir(tmp))
+        fifo = os.path.join(tmp, "bench.fifo")
+        os.mkfifo(fifo)
     # the task's cat has the FIFO open for reading once this succeeds
     fd = poll(lambda: open_writer(fifo))
     w = os.fdopen(fd, "w")

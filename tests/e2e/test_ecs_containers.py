@@ -8,8 +8,9 @@ SIGKILL), `user` (names from the image's own /etc/passwd, uid:gid) and
 exit codes in DescribeTasks.
 
 Nothing here waits on the clock: the tests flip a container's state by
-writing a file into the image's unpacked root (they run as the same user
-as fogbank) and poll DescribeTasks until ECS reports it. Health-check
+writing a file into the task's root from the host (the image's unpacked
+root, or a runc container's own overlay; they run as the same user as
+fogbank) and poll DescribeTasks until ECS reports it. Health-check
 seconds are shortened with FOGBANK_ECS_HEALTH_SECOND_MS so valid ECS
 values (interval 5 s) run quickly.
 """
@@ -76,8 +77,13 @@ def rootfs(fb):
 
 
 def touch(fb, name):
-    with open(os.path.join(rootfs(fb), "tmp", name), "w") as f:
-        f.write("x")
+    """Writes /tmp/<name> where the tasks see it: the shared root (the
+    chroot and direct runtimes) and each runc container's own root."""
+    roots = [rootfs(fb)] + [d for d in glob.glob(os.path.join(
+        fb.data_dir, "ecs", "bundles", "*", "rootfs")) if os.path.ismount(d)]
+    for r in roots:
+        with open(os.path.join(r, "tmp", name), "w") as f:
+            f.write("x")
 
 
 def logs_cfg(family):
@@ -86,15 +92,19 @@ def logs_cfg(family):
         "awslogs-stream-prefix": "ecs", "awslogs-create-group": "true"}}
 
 
-def lines_of(fb, family, arn, name):
-    """The log lines of container name of task arn (awslogs)."""
+def events_of(fb, family, arn, name):
+    """The log events of container name of task arn (awslogs)."""
     try:
-        ev = fb.client("logs").get_log_events(
+        return fb.client("logs").get_log_events(
             logGroupName="/ecs/" + family,
             logStreamName="ecs/%s/%s" % (name, tid_of(arn)), startFromHead=True)["events"]
     except Exception:  # the stream appears with the first flush
         return []
-    return [e["message"] for e in ev]
+
+
+def lines_of(fb, family, arn, name):
+    """The log lines of container name of task arn (awslogs)."""
+    return [e["message"] for e in events_of(fb, family, arn, name)]
 
 
 def register(fb, family, containers):
@@ -182,12 +192,10 @@ def test_service_replaces_unhealthy_task(fb):
 def test_depends_on_order(fb):
     setup_image(fb)
     register(fb, "order", [
-        {"name": "init", "essential": False,
-         "command": [SH, "-c", "echo init-done > /tmp/init-%s; exit 0" % ID]},
+        {"name": "init", "essential": False, "command": [SH, "-c", "echo init-done; exit 0"]},
         {"name": "db", "essential": False, "command": [SH, "-c", "exec sleep 600"],
          "stopTimeout": 1, "healthCheck": dict(CHECK, command=["CMD-SHELL", "exit 0"])},
-        {"name": "app", "command": [SH, "-c",
-                                    "cat /tmp/init-%s; echo app-started; exec sleep 600" % ID],
+        {"name": "app", "command": [SH, "-c", "echo app-started; exec sleep 600"],
          "stopTimeout": 1,
          "dependsOn": [{"containerName": "init", "condition": "SUCCESS"},
                        {"containerName": "db", "condition": "HEALTHY"}]},
@@ -200,8 +208,13 @@ def test_depends_on_order(fb):
     assert ctr(t, "init")["lastStatus"] == "STOPPED" and ctr(t, "init")["exitCode"] == 0, t
     assert ctr(t, "db")["healthStatus"] == "HEALTHY", t
     assert ctr(t, "app")["lastStatus"] == "RUNNING" and ctr(t, "sidecar")["lastStatus"] == "RUNNING"
-    out = base.wait(lambda: (lambda l: "app-started" in l and l)(lines_of(fb, "order", arn, "app")))
-    assert out[:2] == ["init-done", "app-started"], out
+    # containers of a task share no files (each has its own root, as on
+    # Fargate): the order shows in when fogbank read their lines
+    init = base.wait(lambda: events_of(fb, "order", arn, "init"))
+    app = base.wait(lambda: events_of(fb, "order", arn, "app"))
+    assert [e["message"] for e in init] == ["init-done"], init
+    assert [e["message"] for e in app] == ["app-started"], app
+    assert init[0]["timestamp"] <= app[0]["timestamp"], (init, app)
     ecs(fb).stop_task(cluster="main", task=arn)
 
 
@@ -252,13 +265,16 @@ def test_stop_timeout_sigterm_then_sigkill(fb):
     register(fb, "stop", [
         {"name": "stubborn", "stopTimeout": 2,
          "command": [SH, "-c", "trap '' TERM; echo trapped; while true; do sleep 1; done"]},
-        {"name": "polite", "stopTimeout": 2, "command": [SH, "-c", "exec sleep 600"]}])
+        # a handler: under runc the shell is its pid namespace's PID 1,
+        # which the kernel spares signals it does not handle
+        {"name": "polite", "stopTimeout": 2,
+         "command": [SH, "-c", "trap 'exit 143' TERM; sleep 600 & wait"]}])
     arn = run(fb, "stop")
     until(fb, arn, lambda t: t["lastStatus"] == "RUNNING")
     base.wait(lambda: "trapped" in lines_of(fb, "stop", arn, "stubborn"))
     ecs(fb).stop_task(cluster="main", task=arn, reason="rolling")
     t = until(fb, arn, lambda t: t["lastStatus"] == "STOPPED")
-    # SIGTERM ended the polite one (128+15); the stubborn one ignored it
+    # SIGTERM ended the polite one (143); the stubborn one ignored it
     # and got SIGKILL (128+9) once its stopTimeout passed
     assert ctr(t, "polite")["exitCode"] == 143, t["containers"]
     assert ctr(t, "stubborn")["exitCode"] == 137, t["containers"]
@@ -331,7 +347,7 @@ def test_user(fb):
     t = until(fb, arn, lambda t: t["lastStatus"] == "STOPPED")
     assert all(c["exitCode"] == 0 for c in t["containers"]), t["containers"]
     want = {"byname": "ids=1000:1001 home=/home/app", "bygroup": "ids=1000:50 home=/home/app",
-            "byid": "ids=1234:5678 home=/", "root": "ids=0:0 home="}
+            "byid": "ids=1234:5678 home=/", "root": "ids=0:0 home=/root"}
     for name, line in want.items():
         got = base.wait(lambda n=name: lines_of(fb, "users", arn, n))
         assert got == [line], (name, got)

@@ -15,7 +15,9 @@ extern const struct db_migration ecs_migrations[];
 
 /* ecs_restore_all: at start, after the store is open and the loop exists:
  * every task not STOPPED in the store lost its processes with the previous
- * fogbank (PDEATHSIG), so it is marked STOPPED with a reason; then arms the
+ * fogbank (PDEATHSIG), so it is marked STOPPED with a reason, and what
+ * its runc containers left (state, mounts, bundles) is removed, in the
+ * background; picks the task runtime (runtime.h rt_mode); then arms the
  * reconciler's own 500 ms timer, which brings services back to their
  * desired count. Loop thread. */
 void ecs_restore_all(struct fogbank *fb);

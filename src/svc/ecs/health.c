@@ -1,8 +1,8 @@
 /* health.c - container health checks, with Docker's semantics (which ECS
  * uses): the first probe runs one interval after the container starts,
  * the next one an interval after the previous ended; a probe is the
- * check's command run inside the container's root, as its user and with
- * its environment; exit 0 passes, anything else (or running past the
+ * check's command run inside the container (`runc exec`, or in its root
+ * for the fallbacks), as its user and with its environment; exit 0 passes, anything else (or running past the
  * timeout, which kills it) fails. Failures inside startPeriod do not
  * count until a probe has passed; `retries` consecutive counted failures
  * make the container UNHEALTHY, one pass makes it HEALTHY. Images' own
@@ -187,7 +187,7 @@ static void probe_cb(struct loop *l, void *arg)
 	struct ecs_hc *h = &k->hc;
 	struct live *t = k->t;
 	h->timer = 0;
-	if (k->state != ECS_CTR_RUNNING || t->stopping)
+	if (k->state != ECS_CTR_RUNNING || t->stopping || !k->ctr)
 		return;
 	struct rt_proc p = {
 	    .name = arena_sprintf(t->a, "ecs/%s/%s/health", t->task_id, k->name),
@@ -201,7 +201,7 @@ static void probe_cb(struct loop *l, void *arg)
 	    .gid = k->gid,
 	};
 	char *err = NULL;
-	h->probe = rt_spawn(t->fb, &p, probe_exit, probe_line, k, &err);
+	h->probe = rt_exec(t->fb, k->ctr, &p, probe_exit, probe_line, k, &err);
 	if (!h->probe) {
 		/* a probe that cannot run is a failed probe, as in Docker */
 		log_debug("ecs: %s/%s health probe: %s", t->task_id, k->name, err ? err : "?");

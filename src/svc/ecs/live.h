@@ -46,7 +46,7 @@ struct live_ctr {
 	const struct jv *def; /* the container definition */
 	enum ecs_ctr_state state;
 	int ran, exited, exit_code; /* exit_code valid when exited */
-	struct child *ch;
+	struct rt_ctr *ctr;	    /* while its process runs */
 	struct rt_image img;
 	const char *rootfs;
 	const char *group, *stream, *log_region; /* NULL: no awslogs */
@@ -76,7 +76,8 @@ struct live {
 	struct fogbank *fb;
 	struct arena *a;
 	const char *arn, *account, *region, *task_id, *addr, *overrides;
-	const char *role; /* taskRoleArn (override first), or NULL */
+	const char *role;	       /* taskRoleArn (override first), or NULL */
+	int64_t cpu_units, memory_mib; /* the task-level cpu and memory; 0: none */
 	struct live_ctr *c;
 	size_t n, unpacking, alive, probes;
 	int prepared, running, stopping, releasing;
@@ -190,6 +191,10 @@ struct ecs_health_view {
  * makes it UNHEALTHY, else any UNKNOWN (or none counted) UNKNOWN, else
  * HEALTHY. Pure. */
 enum ecs_health ecs_task_health_of(const struct ecs_health_view *v, size_t n);
+/* ecs_task_units: a task definition's cpu or memory text ("256", "1
+ * vCPU", "0.5 vCPU", "2 GB") in units of 1/1024 (CPU units, MiB); unit
+ * words multiply by 1024. 0 for NULL or anything else. Pure. */
+int64_t ecs_task_units(const char *s);
 /* ecs_health_name: "UNKNOWN", "HEALTHY" or "UNHEALTHY". */
 const char *ecs_health_name(enum ecs_health h);
 #endif

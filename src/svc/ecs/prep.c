@@ -11,7 +11,6 @@
 #include "fb.h"
 #include "svc/ecs/live.h"
 #include <stdlib.h>
-#include <unistd.h>
 
 void ecs_env_set(struct arena *a, char ***env, size_t *n, const char *name, size_t nn,
 		 const char *val)
@@ -124,9 +123,10 @@ static void inject(struct live *t, char ***env, size_t *n)
 		ecs_env_set(a, env, n, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", 38, rel);
 }
 
-/* user_of: resolves k's `user` into its ids (only honoured as root; an
- * unprivileged fogbank cannot switch users and says so once per task). 0,
- * or -1 with *why set. */
+/* user_of: resolves k's `user` into its ids (honoured by the runc and
+ * chroot runtimes, which need root; the direct one, what an unprivileged
+ * fogbank uses, cannot switch users and says so once per task). 0, or -1
+ * with *why set. */
 static int user_of(struct live *t, struct live_ctr *k, const char *spec, char ***env, size_t *n,
 		   const char **why)
 {
@@ -138,9 +138,9 @@ static int user_of(struct live *t, struct live_ctr *k, const char *spec, char **
 	}
 	if (!env_get(*env, *n, "HOME"))
 		ecs_env_set(t->a, env, n, "HOME", 4, u.home ? u.home : "/");
-	if (geteuid() != 0) {
-		log_warn("ecs: %s/%s: user %s ignored: fogbank is not root", t->task_id, k->name,
-			 spec);
+	if (rt_mode() == RT_DIRECT) {
+		log_warn("ecs: %s/%s: user %s ignored: tasks run directly, as fogbank's user",
+			 t->task_id, k->name, spec);
 		return 0;
 	}
 	k->set_ids = 1;
@@ -190,6 +190,14 @@ int ecs_prep(struct live *t, struct live_ctr *k, const char **why)
 		user = jv_get_str(conf, "User"); /* Docker runs as the image's USER */
 	if (user && *user && user_of(t, k, user, &env, &n, why) < 0)
 		return -1;
+	if (!env_get(env, n, "HOME")) {
+		/* root's home from the image's passwd, else "/", as Docker
+		 * (and runc) set it */
+		struct rt_user u;
+		const char *err = NULL;
+		int found = rt_user_resolve(a, k->rootfs, "0", &u, &err) == 0 && u.home;
+		ecs_env_set(a, &env, &n, "HOME", 4, found ? u.home : "/");
+	}
 	const char *cwd = jv_get_str(d, "workingDirectory");
 	k->cwd = cwd ? cwd : jv_get_str(conf, "WorkingDir");
 	k->envp = env;

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "fb.h"
+#include "runtime/runtime.h"
 #include "store/addr.h"
 #include "svc/ecs/internal.h"
 #include <stdlib.h>
@@ -393,5 +394,8 @@ void ecs_restore_all(struct fogbank *fb)
 	if (n)
 		log_info("ecs: %zu task(s) from before the restart marked STOPPED", n);
 	arena_free(a);
+	rt_mode(); /* chosen and logged once, at start */
+	/* containers, mounts and bundles of a fogbank killed with SIGKILL */
+	rt_cleanup_leftovers(fb);
 	loop_timer_add(fb->loop, TICK_MS, tick_cb, fb);
 }

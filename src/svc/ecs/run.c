@@ -196,30 +196,73 @@ void ecs_live_stop(struct live *t, const char *code, const char *reason)
 		ecs_order_cancel(k);
 		if (k->state == ECS_CTR_WAITING)
 			k->state = ECS_CTR_STOPPED; /* never to start */
-		if (k->ch)
-			child_stop(k->ch);
+		if (k->ctr)
+			rt_stop(k->ctr);
 	}
 	ecs_live_maybe_release(t);
 }
 
-/* ctr_exit: container k's process ended. */
-static void ctr_exit(struct child *ch, int status, void *arg)
+/* ctr_exit: container k's process ended (code -1: it never started;
+ * reason: the runtime's, e.g. an out-of-memory kill). */
+static void ctr_exit(void *arg, int code, const char *reason)
 {
 	struct live_ctr *k = arg;
 	struct live *t = k->t;
-	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	k->ch = NULL;
+	k->ctr = NULL;
 	k->state = ECS_CTR_STOPPED;
-	k->exited = 1;
-	k->exit_code = code;
 	t->alive--;
 	ecs_health_stop(k);
-	ecs_live_ctr_row(t, k, "STOPPED", 1, code, NULL);
+	if (code < 0) {
+		/* as a failed start: no exit code, and no START for dependsOn */
+		k->ran = 0;
+		ecs_live_ctr_row(t, k, "STOPPED", 0, 0, reason);
+		if (k->essential)
+			ecs_live_stop(t, "TaskFailedToStart", reason);
+		else
+			ecs_live_advance(t);
+		ecs_live_maybe_release(t);
+		return;
+	}
+	k->exited = 1;
+	k->exit_code = code;
+	ecs_live_ctr_row(t, k, "STOPPED", 1, code, reason);
 	if (k->essential)
 		ecs_live_stop(t, "EssentialContainerExited", "Essential container in task exited");
 	else
 		ecs_live_advance(t); /* a COMPLETE or SUCCESS dependsOn may now hold */
 	ecs_live_maybe_release(t);
+}
+
+int64_t ecs_task_units(const char *s)
+{
+	char *end = NULL;
+	if (!s)
+		return 0;
+	double v = strtod(s, &end);
+	if (end == s || !(v > 0) || v > 1e9)
+		return 0;
+	while (*end == ' ')
+		end++;
+	if (!*end)
+		return (int64_t)v;
+	if (!strcasecmp(end, "vcpu") || !strcasecmp(end, "gb"))
+		return (int64_t)(v * 1024);
+	return 0;
+}
+
+/* limits_of: k's cgroup limits as the ECS agent sets them: the
+ * container's memory (hard) or else the task's, its memoryReservation
+ * (soft), its cpu units as cpu shares, the task's cpu as a quota. */
+static struct rt_limits limits_of(struct live *t, struct live_ctr *k)
+{
+	int64_t mem = jv_get_int(k->def, "memory", 0), cpu = jv_get_int(k->def, "cpu", 0);
+	struct rt_limits l = {
+	    .memory_mib = mem > 0 ? mem : t->memory_mib,
+	    .reservation_mib = jv_get_int(k->def, "memoryReservation", 0),
+	    .cpu_shares = cpu > 0 ? (cpu < 2 ? 2 : cpu) : 0,
+	    .cpu_quota_us = t->cpu_units > 0 ? t->cpu_units * 100000 / 1024 : 0,
+	};
+	return l;
 }
 
 int ecs_live_start_one(struct live *t, struct live_ctr *k)
@@ -234,11 +277,15 @@ int ecs_live_start_one(struct live *t, struct live_ctr *k)
 	    .set_ids = k->set_ids,
 	    .uid = k->uid,
 	    .gid = k->gid,
+	    .id = arena_sprintf(t->a, "%s-%s", t->task_id, k->name),
+	    .hostname = rt_hostname_of(t->a, t->addr),
+	    .readonly_root = jv_get_bool(k->def, "readonlyRootFilesystem", 0),
+	    .lim = limits_of(t, k),
 	};
 	char *err = NULL;
 	ecs_order_cancel(k);
-	k->ch = rt_spawn(t->fb, &p, ctr_exit, on_line, k, &err);
-	if (!k->ch) {
+	k->ctr = rt_start(t->fb, &p, ctr_exit, on_line, k, &err);
+	if (!k->ctr) {
 		const char *why = arena_sprintf(t->a, "%s", err ? err : "cannot start");
 		free(err);
 		k->state = ECS_CTR_STOPPED;
@@ -365,6 +412,12 @@ void ecs_task_launch(struct fogbank *fb, const char *arn)
 	}
 	const struct jv *defs = jv_get(td.body, "containerDefinitions");
 	t->role = task_role(t, &td);
+	/* strings in the API ("256", "1 vCPU"); numbers accepted too */
+	t->cpu_units = jv_get_str(td.body, "cpu") ? ecs_task_units(jv_get_str(td.body, "cpu"))
+						  : jv_get_int(td.body, "cpu", 0);
+	t->memory_mib = jv_get_str(td.body, "memory")
+			    ? ecs_task_units(jv_get_str(td.body, "memory"))
+			    : jv_get_int(td.body, "memory", 0);
 	t->n = jv_len(defs);
 	t->c = arena_zalloc(a, t->n * sizeof(*t->c));
 	for (size_t i = 0; i < t->n; i++)
