@@ -3,7 +3,8 @@
  * The protocol layer fills a struct aws_call from the HTTP request (input
  * decoded and validated against the model), runs the operation's handler,
  * then serializes call->out (or the recorded error) in the protocol's own
- * wire format. Everything hangs off call->a and dies with the request. */
+ * wire format. Everything hangs off call->a and dies with the request;
+ * a handler that must wait (for a worker) defers the rest (aws_defer). */
 #ifndef FB_CALL_H
 #define FB_CALL_H
 #include "core/compat.h"
@@ -14,6 +15,7 @@
 struct fogbank;
 struct http_request;
 struct http_stream;
+struct aws_deferral;
 
 /* Who signed the request. Strings live in the call's arena. */
 struct identity {
@@ -49,6 +51,7 @@ struct aws_call {
 	void (*stream_open)(void *ctx, struct http_stream *st);
 	void (*stream_closed)(void *ctx);
 	void *stream_ctx;
+	struct aws_deferral *deferral; /* set by aws_defer (private to dispatch.c) */
 };
 
 /* aws_fail: records an error (HTTP status, AWS code, formatted message) on
@@ -66,4 +69,25 @@ struct jv *aws_out(struct aws_call *c);
  * the two runs, so ctx can be freed there. */
 void aws_stream(struct aws_call *c, void (*open)(void *ctx, struct http_stream *st),
 		void (*closed)(void *ctx), void *ctx);
+
+/* Deferred calls. A handler that waits for work off the loop (a worker
+ * thread) calls aws_defer(c) and returns 0 at once; the call, its arena
+ * and the HTTP request (head, body, spool file) then stay valid, and the
+ * connection answers nothing else, until aws_resume. The continuation
+ * (on the loop thread, never before the handler has returned) sets the
+ * output or records an error on the call as a handler would, then calls
+ * aws_resume once: the output or error is encoded and sent, and the call
+ * and its arena are freed. Response extras of proto_rest.h (status,
+ * headers, file bodies) must be set after the wait, just before
+ * aws_resume: another request may run in between. Calls that never defer
+ * pay nothing for this. */
+
+/* aws_defer: defers the answer to <c> (the running handler's call).
+ * Returns the call to use from now on (moved into its arena: <c> itself
+ * is the dispatcher's and dies when the handler returns). */
+struct aws_call *aws_defer(struct aws_call *c);
+/* aws_resume: encodes and sends the answer of deferred call <c> (its
+ * output, or the error recorded on it), logs the request and frees <c>
+ * with its arena. Loop thread only. */
+void aws_resume(struct aws_call *c);
 #endif

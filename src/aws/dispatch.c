@@ -1,4 +1,5 @@
-/* dispatch.c - routing, authentication and the call pipeline. */
+/* dispatch.c - routing, authentication and the call pipeline, and the
+ * deferral of a call whose handler waits for a worker (aws_defer). */
 #include "aws/dispatch.h"
 #include "aws/call.h"
 #include "aws/form.h"
@@ -9,6 +10,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "fb.h"
+#include "http/server.h"
 #include "registry/registry.h"
 #include "svc/ecs/ecs.h"
 #include "svc/iam/keys.h"
@@ -20,6 +22,24 @@
 #include <unistd.h>
 
 #define DISPATCH_ARENA_BLOCK 16384
+/* Arenas of finished deferred calls kept for reuse. */
+#define DISPATCH_SPARE_ARENAS 8
+
+/* A deferred call: what aws_resume needs once the handler has returned.
+ * Lives in the call's arena. */
+struct aws_deferral {
+	struct aws_call call;	 /* moved off aws_dispatch's stack */
+	struct http_request req; /* c->http may be aws_dispatch's local copy */
+	struct http_deferred *hd;
+	int wire;
+	struct timespec ts0;
+};
+
+/* The arena of the request being dispatched (reset per request); a
+ * deferred call takes it away, and spare ones replace it. */
+static struct arena *cur_arena;
+static struct arena *spare_arenas[DISPATCH_SPARE_ARENAS];
+static size_t nspare_arenas;
 /* Largest body a non-S3 request may have (PutLogEvents allows 1 MiB of
  * events; JSON framing adds some): bigger ones get 413. */
 #define DISPATCH_RPC_BODY_MAX (16u << 20)
@@ -287,9 +307,10 @@ static int authenticate(struct aws_call *c, int wire, const struct http_request 
 void aws_dispatch(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	struct fogbank *fb = ctx;
-	static struct arena *arena;
-	if (!arena)
-		arena = arena_new(DISPATCH_ARENA_BLOCK);
+	if (!cur_arena)
+		cur_arena =
+		    nspare_arenas ? spare_arenas[--nspare_arenas] : arena_new(DISPATCH_ARENA_BLOCK);
+	struct arena *arena = cur_arena;
 	arena_reset(arena);
 
 	if (str_eq_c(req->h.path, "/_fogbank/health") ||
@@ -414,6 +435,13 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 			aws_fail(c, 500, "InternalFailure", "internal error");
 		}
 	}
+	if (c->deferral) {
+		/* the handler answers later: the call keeps the arena */
+		c->deferral->wire = wire;
+		c->deferral->ts0 = ts0;
+		cur_arena = NULL;
+		return;
+	}
 	proto_encode(c, wire, resp);
 
 	struct timespec ts1;
@@ -422,4 +450,52 @@ void aws_dispatch(void *ctx, const struct http_request *req, struct http_respons
 	log_request(c->svc->id, c->op ? c->op->name : "-", resp->status,
 		    (int64_t)(ts1.tv_sec - ts0.tv_sec) * 1000000000 + (ts1.tv_nsec - ts0.tv_nsec),
 		    c->err_code);
+}
+
+/* aws_defer: see call.h. The call and a copy of its request move into
+ * the arena, which aws_dispatch then leaves to the call. */
+struct aws_call *aws_defer(struct aws_call *c)
+{
+	if (c->deferral)
+		fb_die("aws_defer: call deferred twice");
+	struct aws_deferral *d = arena_zalloc(c->a, sizeof(*d));
+	d->hd = http_defer(c->http);
+	d->req = *c->http;
+	d->call = *c;
+	d->call.http = &d->req;
+	d->call.deferral = d;
+	c->deferral = d; /* tells aws_dispatch */
+	return &d->call;
+}
+
+/* arena_recycle: keeps a finished deferred call's arena for reuse, or
+ * frees it when enough are kept. */
+static void arena_recycle(struct arena *a)
+{
+	if (nspare_arenas < DISPATCH_SPARE_ARENAS) {
+		arena_reset(a);
+		spare_arenas[nspare_arenas++] = a;
+		return;
+	}
+	arena_free(a);
+}
+
+/* aws_resume: see call.h. The response is sent before the arena goes:
+ * its Content-Type and such may point into it. */
+void aws_resume(struct aws_call *c)
+{
+	struct aws_deferral *d = c->deferral;
+	struct arena *a = c->a;
+	if (!d || c != &d->call)
+		fb_die("aws_resume: not a deferred call");
+	struct http_response *resp = http_deferred_response(d->hd);
+	proto_encode(c, d->wire, resp);
+	struct timespec ts1;
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	log_request(c->svc->id, c->op ? c->op->name : "-", resp->status,
+		    (int64_t)(ts1.tv_sec - d->ts0.tv_sec) * 1000000000 +
+			(ts1.tv_nsec - d->ts0.tv_nsec),
+		    c->err_code);
+	http_deferred_end(d->hd);
+	arena_recycle(a);
 }

@@ -31,6 +31,7 @@ struct http_request {
 	char body_sha256[65];	    /* hex SHA-256 of a spooled body, "" when not computed
 					  (x-amz-content-sha256 is UNSIGNED-PAYLOAD/STREAMING-*) */
 	int64_t recv_ms;	    /* when the head arrived */
+	struct http_conn *conn;	    /* private to the server (http_defer) */
 };
 
 /* A response pushed in chunks for as long as its producer likes (AWS
@@ -38,6 +39,7 @@ struct http_request {
  * the stream from stream_open once the head is queued and then calls
  * http_stream_write / http_stream_end (server.h); if the client goes away
  * first, stream_closed(ctx) is called and the stream is gone. */
+struct http_conn;
 struct http_stream;
 typedef void http_stream_open_fn(void *ctx, struct http_stream *st);
 

@@ -8,7 +8,13 @@
  * large the upload. The head stays at the start of the buffer until the
  * handler has run, so its views remain valid. Responses are appended to an
  * output buffer; a file body is sent with sendfile and a pull body in
- * chunks, and no later pipelined request is answered before they finish. */
+ * chunks, and no later pipelined request is answered before they finish.
+ *
+ * A handler may defer its answer (http_defer): the connection then keeps
+ * the request exactly as it was and neither reads nor parses anything more
+ * until http_deferred_end. A deferred connection that must close (error,
+ * server stop) becomes a zombie: its socket goes, but the request's memory
+ * stays until the answer arrives, since a worker may still be reading it. */
 #include "http/server.h"
 #include "core/loop.h"
 #include "core/log.h"
@@ -37,6 +43,11 @@ struct http_stream {
 	void (*closed)(void *ctx);
 	void *ctx;
 	int active;
+};
+
+/* The handle of a deferred answer; lives inside its connection. */
+struct http_deferred {
+	struct http_conn *c;
 };
 
 struct http_conn {
@@ -74,6 +85,15 @@ struct http_conn {
 	struct http_conn *held_next;
 	int64_t last_ms; /* last activity (monotonic) */
 	struct http_conn *prev, *next;
+	/* the request being handled: handlers get &req, so a deferred
+	 * answer still has it (its views point into in, body or headers) */
+	struct http_request req;
+	int taken;	 /* the handler took the spool file */
+	size_t consumed; /* bytes of in the request occupies */
+	int handling;	 /* the handler of req is running */
+	int deferred;	 /* the answer comes with http_deferred_end */
+	int zombie;	 /* closed while deferred: freed at http_deferred_end */
+	struct http_deferred dfr;
 };
 
 struct http_server {
@@ -83,6 +103,8 @@ struct http_server {
 	struct http_server_config cfg;
 	struct http_conn *conns;
 	struct http_conn *held; /* connections whose answers wait for a sync */
+	int nzombies;		/* closed connections still owed a deferred answer */
+	int stopped;		/* http_server_stop ran; the last zombie frees s */
 	uint64_t sweep_timer;
 	uint64_t release_timer;	   /* the end-of-iteration sync, when armed */
 	struct http_response resp; /* reused between requests */
@@ -198,6 +220,42 @@ static void send_drop(struct http_conn *c)
 	c->pull_left = 0;
 }
 
+/* request_drop: forgets the request just answered: its reopened body
+ * descriptor, its spool file (unless the handler took it) and its bytes
+ * in the input buffer; pipelined bytes after it stay. */
+static void request_drop(struct http_conn *c)
+{
+	if (c->req.body_fd >= 0)
+		close(c->req.body_fd);
+	c->req.body_fd = -1;
+	spool_drop(c, c->taken);
+	c->taken = 0;
+	buf_consume(&c->in, c->consumed);
+	c->consumed = 0;
+	buf_clear(&c->body);
+	c->head_len = 0;
+	c->sent_continue = 0;
+}
+
+/* conn_free: frees what is left of a closed connection (socket already
+ * gone, unlinked from the server). */
+static void conn_free(struct http_conn *c)
+{
+	spool_drop(c, c->taken);
+	if (c->req.body_fd >= 0)
+		close(c->req.body_fd);
+	EVP_MD_CTX_free(c->md5);
+	EVP_MD_CTX_free(c->sha);
+	buf_release(&c->in);
+	buf_release(&c->out);
+	buf_release(&c->body);
+	free(c);
+}
+
+/* conn_close: closes c's socket and unlinks it from the server. A
+ * connection whose answer is deferred becomes a zombie instead of being
+ * freed: the request it holds may still be read by whoever will answer
+ * it, and http_deferred_end frees it. */
 static void conn_close(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -206,26 +264,28 @@ static void conn_close(struct http_conn *c)
 			*pp = c->held_next;
 			break;
 		}
+	c->held = 0;
 	loop_watch(s->loop, c->fd, 0, NULL, NULL);
 	close(c->fd);
+	c->fd = -1;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	spool_drop(c, 0);
+	c->prev = c->next = NULL;
 	send_drop(c);
 	if (c->stream.active) { /* the producer forgets the stream now */
 		c->stream.active = 0;
 		c->stream.closed(c->stream.ctx);
 	}
-	EVP_MD_CTX_free(c->md5);
-	EVP_MD_CTX_free(c->sha);
-	buf_release(&c->in);
-	buf_release(&c->out);
-	buf_release(&c->body);
-	free(c);
+	if (c->deferred) {
+		c->zombie = 1;
+		s->nzombies++;
+		return;
+	}
+	conn_free(c);
 }
 
 static int sending_body(const struct http_conn *c)
@@ -242,7 +302,9 @@ static void conn_rearm(struct http_conn *c)
 	unsigned want = 0;
 	int busy = c->out.n - c->out_off >= HTTP_OUT_HIGH_WATER || c->send_left || c->pull_left ||
 		   (c->stream.active && c->in.n > c->srv->cfg.head_max);
-	if (!busy && !c->closing)
+	/* while an answer is deferred the input buffer must not move: the
+	 * request's views (and a worker) point into it */
+	if (!busy && !c->closing && !c->deferred)
 		want |= LOOP_READ;
 	if (!c->held && (c->out_off < c->out.n || c->send_left || c->pull_left))
 		want |= LOOP_WRITE;
@@ -306,7 +368,7 @@ static int conn_flush(struct http_conn *c)
 				send_drop(c);
 			continue;
 		}
-		if (c->closing) {
+		if (c->closing && !c->deferred) {
 			conn_close(c);
 			return -1;
 		}
@@ -432,6 +494,22 @@ static int header_has_token(struct str v, const char *tok)
 	return 0;
 }
 
+/* query_has_param: 1 when query string q has a parameter named key. */
+static int query_has_param(struct str q, const char *key)
+{
+	size_t n = strlen(key);
+	for (size_t i = 0; i + n < q.n; i++)
+		if ((i == 0 || q.p[i - 1] == '&') && q.p[i + n] == '=' && !memcmp(q.p + i, key, n))
+			return 1;
+	return 0;
+}
+
+/* presigned: 1 when <query> carries a SigV4 or SigV2 query signature. */
+static int presigned(struct str query)
+{
+	return query_has_param(query, "X-Amz-Signature") || query_has_param(query, "Signature");
+}
+
 /* spool_open: starts spooling the body to a new file. 0 or -1 (logged). */
 static int spool_open(struct http_conn *c)
 {
@@ -530,9 +608,10 @@ static int start_request(struct http_conn *c)
 		return simple_error(c, 417, "unsupported expectation"), -1;
 	/* the body's SHA-256 is needed when it is signed as a hex digest, or
 	 * when no x-amz-content-sha256 says otherwise (RPC services hash the
-	 * body); UNSIGNED-PAYLOAD and STREAMING-* uploads skip the work */
+	 * body); UNSIGNED-PAYLOAD and STREAMING-* uploads skip the work, and
+	 * so do presigned URLs (S3 signs them UNSIGNED-PAYLOAD) */
 	const struct http_header *ps = http_find_header(&h, "x-amz-content-sha256");
-	c->want_sha = !ps || ps->value.n == 64;
+	c->want_sha = ps ? ps->value.n == 64 : !presigned(h.query);
 	c->head_len = (size_t)hl;
 	c->head = h;
 	c->head_base = c->in.p;
@@ -644,52 +723,9 @@ static void hold(struct http_conn *c)
 		s->release_timer = loop_timer_add(s->loop, 0, release_cb, s);
 }
 
-/* finish_request: runs the handler on the complete request and queues
- * the response; then forgets the request. */
-static void finish_request(struct http_conn *c)
+/* response_reset: the server's response object, cleared for a new answer. */
+static struct http_response *response_reset(struct http_server *s)
 {
-	struct http_server *s = c->srv;
-	struct http_request req;
-	memset(&req, 0, sizeof(req));
-	if (c->in.p == c->head_base)
-		req.h = c->head; /* views still point at the head */
-	else			 /* the buffer moved while the body arrived: parse again */
-		http_parse_request(c->in.p, c->head_len, &req.h, c->headers, HTTP_MAX_HEADERS);
-	int taken = 0;
-	req.body_fd = -1;
-	req.body_taken = &taken;
-	size_t consumed = c->head_len;
-	if (c->spool_fd >= 0) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int n = 0;
-		EVP_DigestFinal_ex(c->md5, req.body_md5, &n);
-		if (c->want_sha) {
-			EVP_DigestFinal_ex(c->sha, md, &n);
-			for (unsigned i = 0; i < n; i++)
-				snprintf(req.body_sha256 + 2 * i, 3, "%02x", md[i]);
-		}
-		req.body_fd = open(c->spool_path, O_RDONLY | O_CLOEXEC);
-		req.body_path = c->spool_path;
-		req.body_len = c->got;
-		req.body = (struct str){"", 0};
-		if (req.body_fd < 0) {
-			simple_error(c, 500, "cannot reopen request body");
-			spool_drop(c, 0);
-			return;
-		}
-	} else if (c->chunked) {
-		req.body = buf_str(&c->body);
-		req.body_len = req.body.n;
-	} else {
-		req.body = (struct str){c->in.p + c->head_len, (size_t)c->clen};
-		req.body_len = c->clen;
-		consumed += (size_t)c->clen;
-	}
-	const struct http_header *conn_h = http_find_header(&req.h, "connection");
-	if (req.h.minor_version == 0 ? !(conn_h && header_has_token(conn_h->value, "keep-alive"))
-				     : (conn_h && header_has_token(conn_h->value, "close")))
-		c->closing = 1;
-	req.recv_ms = fb_wall_ms();
 	struct http_response *r = &s->resp;
 	r->status = 200;
 	r->content_type = NULL;
@@ -698,8 +734,16 @@ static void finish_request(struct http_conn *c)
 	r->stream_open = NULL;
 	buf_clear(&r->headers);
 	buf_clear(&r->body);
-	s->cfg.handler(s->cfg.ctx, &req, r);
-	int head_only = str_eq_c(req.h.method, "HEAD");
+	return r;
+}
+
+/* answer: queues r as the answer to c's current request (held while the
+ * store has unsynced commits), opens a streamed response, then forgets
+ * the request. */
+static void answer(struct http_conn *c, struct http_response *r)
+{
+	struct http_server *s = c->srv;
+	int head_only = str_eq_c(c->req.h.method, "HEAD");
 	emit(c, r, head_only);
 	if (s->cfg.durable_pending && s->cfg.durable_pending(s->cfg.ctx))
 		hold(c);
@@ -714,20 +758,126 @@ static void finish_request(struct http_conn *c)
 			open(r->stream_ctx, &c->stream);
 		}
 	}
-	if (req.body_fd >= 0)
-		close(req.body_fd);
-	spool_drop(c, taken);
-	buf_consume(&c->in, consumed);
-	buf_clear(&c->body);
-	c->head_len = 0;
-	c->sent_continue = 0;
+	request_drop(c);
+}
+
+/* finish_request: runs the handler on the complete request and queues
+ * the response, then forgets the request; unless the handler deferred
+ * its answer, in which case the request stays as it is. */
+static void finish_request(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	struct http_request *req = &c->req;
+	memset(req, 0, sizeof(*req));
+	if (c->in.p == c->head_base)
+		req->h = c->head; /* views still point at the head */
+	else			  /* the buffer moved while the body arrived: parse again */
+		http_parse_request(c->in.p, c->head_len, &req->h, c->headers, HTTP_MAX_HEADERS);
+	c->taken = 0;
+	req->body_fd = -1;
+	req->body_taken = &c->taken;
+	req->conn = c;
+	c->consumed = c->head_len;
+	if (c->spool_fd >= 0) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		EVP_DigestFinal_ex(c->md5, req->body_md5, &n);
+		if (c->want_sha) {
+			EVP_DigestFinal_ex(c->sha, md, &n);
+			for (unsigned i = 0; i < n; i++)
+				snprintf(req->body_sha256 + 2 * i, 3, "%02x", md[i]);
+		}
+		req->body_fd = open(c->spool_path, O_RDONLY | O_CLOEXEC);
+		req->body_path = c->spool_path;
+		req->body_len = c->got;
+		req->body = (struct str){"", 0};
+		if (req->body_fd < 0) {
+			simple_error(c, 500, "cannot reopen request body");
+			spool_drop(c, 0);
+			return;
+		}
+	} else if (c->chunked) {
+		req->body = buf_str(&c->body);
+		req->body_len = req->body.n;
+	} else {
+		req->body = (struct str){c->in.p + c->head_len, (size_t)c->clen};
+		req->body_len = c->clen;
+		c->consumed += (size_t)c->clen;
+	}
+	const struct http_header *conn_h = http_find_header(&req->h, "connection");
+	if (req->h.minor_version == 0 ? !(conn_h && header_has_token(conn_h->value, "keep-alive"))
+				      : (conn_h && header_has_token(conn_h->value, "close")))
+		c->closing = 1;
+	req->recv_ms = fb_wall_ms();
+	struct http_response *r = response_reset(s);
+	c->handling = 1;
+	s->cfg.handler(s->cfg.ctx, req, r);
+	c->handling = 0;
+	if (c->deferred)
+		return; /* http_deferred_end answers */
+	answer(c, r);
+}
+
+struct http_deferred *http_defer(const struct http_request *req)
+{
+	struct http_conn *c = req->conn;
+	if (!c || !c->handling || c->deferred)
+		fb_die("http_defer: not a request being handled");
+	c->deferred = 1;
+	c->dfr.c = c;
+	return &c->dfr;
+}
+
+struct http_response *http_deferred_response(struct http_deferred *d)
+{
+	return response_reset(d->c->srv);
+}
+
+/* server_free: releases s itself (its connections are gone). */
+static void server_free(struct http_server *s)
+{
+	buf_release(&s->resp.headers);
+	buf_release(&s->resp.body);
+	free(s);
+}
+
+void http_deferred_end(struct http_deferred *d)
+{
+	struct http_conn *c = d->c;
+	struct http_server *s = c->srv;
+	struct http_response *r = &s->resp;
+	if (!c->deferred)
+		fb_die("http_deferred_end: no deferred answer");
+	c->deferred = 0;
+	d->c = NULL;
+	if (c->zombie) {
+		/* nobody to answer: release what the response holds */
+		if (r->body_fd >= 0)
+			close(r->body_fd);
+		r->body_fd = -1;
+		if (r->pull && r->pull_free)
+			r->pull_free(r->pull_ctx);
+		r->pull = NULL;
+		if (r->stream_open) {
+			r->stream_open = NULL;
+			r->stream_closed(r->stream_ctx);
+		}
+		request_drop(c);
+		conn_free(c);
+		if (--s->nzombies == 0 && s->stopped)
+			server_free(s);
+		return;
+	}
+	answer(c, r);
+	c->last_ms = fb_mono_ms();
+	process(c); /* pipelined requests, then the socket is armed again */
 }
 
 /* process: answers every complete request in c->in, in order. Returns -1
  * when the connection was closed. */
 static int process(struct http_conn *c)
 {
-	while (!c->closing && !sending_body(c) && c->out.n < HTTP_OUT_HIGH_WATER) {
+	while (!c->closing && !c->deferred && !sending_body(c) && c->out.n < HTTP_OUT_HIGH_WATER) {
 		if (!c->head_len) {
 			if (!c->in.n)
 				break;
@@ -758,6 +908,13 @@ static void conn_io_cb(struct loop *l, int fd, unsigned events, void *arg)
 	}
 	if (!(events & (LOOP_READ | LOOP_ERROR)))
 		return;
+	if (c->deferred) {
+		/* nothing is read while an answer is deferred (a stale read
+		 * event of this round); a dead socket makes c a zombie */
+		if (events & LOOP_ERROR)
+			conn_close(c);
+		return;
+	}
 	for (;;) {
 		buf_reserve(&c->in, HTTP_READ_CHUNK);
 		ssize_t r = recv(fd, c->in.p + c->in.n, c->in.cap - c->in.n - 1, 0);
@@ -799,6 +956,7 @@ static void accept_cb(struct loop *l, int fd, unsigned events, void *arg)
 		c->fd = cfd;
 		c->spool_fd = -1;
 		c->send_fd = -1;
+		c->req.body_fd = -1;
 		c->last_ms = fb_mono_ms();
 		c->next = s->conns;
 		if (s->conns)
@@ -816,7 +974,8 @@ static void sweep_cb(struct loop *l, void *arg)
 	int64_t now = fb_mono_ms();
 	for (struct http_conn *c = s->conns, *n; c; c = n) {
 		n = c->next;
-		if (now - c->last_ms > s->cfg.idle_ms && c->out.n == 0 && !sending_body(c))
+		if (now - c->last_ms > s->cfg.idle_ms && c->out.n == 0 && !sending_body(c) &&
+		    !c->deferred)
 			conn_close(c);
 	}
 	s->sweep_timer = loop_timer_add(l, 1000, sweep_cb, s);
@@ -885,7 +1044,10 @@ void http_server_stop(struct http_server *s)
 	}
 	while (s->conns)
 		conn_close(s->conns);
-	buf_release(&s->resp.headers);
-	buf_release(&s->resp.body);
-	free(s);
+	if (s->nzombies) {
+		/* answers still owed: the last http_deferred_end frees s */
+		s->stopped = 1;
+		return;
+	}
+	server_free(s);
 }

@@ -1,6 +1,7 @@
 /* server.h - HTTP/1.1 server on the event loop: keep-alive, pipelining,
  * chunked request bodies, Expect: 100-continue, head/body size limits.
- * Each complete request is handed to one synchronous handler. */
+ * Each complete request is handed to one handler, which answers at once
+ * or defers its answer (http_defer). */
 #ifndef FB_HTTP_SERVER_H
 #define FB_HTTP_SERVER_H
 #include "core/compat.h"
@@ -44,6 +45,32 @@ int http_stream_write(struct http_stream *st, const void *p, size_t n);
 void http_stream_end(struct http_stream *st);
 #define HTTP_STREAM_BACKLOG (4u << 20)
 
-/* http_server_stop: closes the listener and every connection. */
+/* Deferred answers. A handler that must wait (for a worker thread, say)
+ * calls http_defer(req) before it returns and leaves the response alone.
+ * The connection then keeps the request exactly as it was (head, body in
+ * memory or spool file, *body_taken) and reads, parses and answers
+ * nothing more until the owner of the handle fills the response from
+ * http_deferred_response and calls http_deferred_end; pipelined requests
+ * then follow in order. If the connection closes meanwhile (client error,
+ * http_server_stop), the request stays valid all the same and the answer
+ * is dropped at http_deferred_end. Every handle must be ended exactly
+ * once. Loop thread only. */
+struct http_deferred;
+/* http_defer: defers the answer to <req>, the request the running handler
+ * was given (or a copy of it), from within that handler. Returns the handle (owned by the connection,
+ * valid until http_deferred_end). Dies when called twice or elsewhere. */
+struct http_deferred *http_defer(const struct http_request *req);
+/* http_deferred_response: the response to fill for <d>, reset (status
+ * 200, nothing else); it belongs to the server. */
+struct http_response *http_deferred_response(struct http_deferred *d);
+/* http_deferred_end: sends the response filled since
+ * http_deferred_response as the answer (held for the store's sync like
+ * any other) and goes on with the connection; <d> is invalid afterwards.
+ * May run handlers of pipelined requests before it returns. */
+void http_deferred_end(struct http_deferred *d);
+
+/* http_server_stop: closes the listener and every connection. A
+ * connection whose answer is deferred keeps its request (and s its
+ * memory) until its http_deferred_end. */
 void http_server_stop(struct http_server *s);
 #endif

@@ -6,7 +6,9 @@
  * x-amz-content-sha256 of a plain body is checked by dispatch.c before
  * any handler runs. A plain spooled body is renamed into place rather
  * than copied; a large body in memory is digested on a worker thread
- * while the loop thread writes it. */
+ * while the loop thread writes it. Plain bodies that become a data file
+ * are stored entirely by workers while the call is deferred
+ * (s3_body_store_async). */
 #include "core/compat.h"
 #include "aws/fmt.h"
 #include "aws/sigv4.h"
@@ -162,55 +164,90 @@ static int feed_plain(struct aws_call *c, struct s3_writer *w, int *md5_done)
 	return 0;
 }
 
-/* bad_digest: drops the file just written (and the finished writer's
- * memory) and records the error. */
-static int bad_digest(struct aws_call *c, struct s3_writer *w, int status, const char *code,
-		      const char *msg)
+/* What a request says about its body, checked before any byte is stored. */
+struct body_plan {
+	int spooled;		/* the server spooled it to a file */
+	int chunked;		/* aws-chunked framing */
+	int64_t size;		/* payload bytes (decoded) */
+	const char *md5_b64;	/* Content-MD5, or NULL */
+	unsigned char md5[18];	/* its decoded value */
+	const char *expect_cks; /* base64 checksum from a header, or NULL */
+	int algo;		/* the checksum to compute, or S3_CKS_NONE */
+};
+
+/* body_plan: reads the framing, Content-MD5, checksum and size of c's
+ * body into *pl (default_algo when no checksum is named). 0, or -1 with
+ * InvalidDigest, MissingContentLength or EntityTooLarge. */
+static int body_plan(struct aws_call *c, int default_algo, struct body_plan *pl)
 {
-	s3_store_tx_done(0);
-	s3_writer_release(w);
-	buf_release(&w->mem);
-	return aws_fail(c, status, code, "%s", msg);
+	const struct http_request *req = c->http;
+	struct str sha_hdr = s3_header(c, "x-amz-content-sha256");
+	memset(pl, 0, sizeof(*pl));
+	pl->spooled = req->body_fd >= 0 && req->body_path;
+	pl->chunked = has_token(s3_header(c, "content-encoding"), "aws-chunked") ||
+		      str_has_prefix_c(sha_hdr, "STREAMING-");
+	pl->size = (int64_t)(pl->spooled ? req->body_len : req->body.n);
+	pl->md5_b64 = jv_get_str(c->in, "ContentMD5");
+	pl->algo = checksum_wanted(c, &pl->expect_cks);
+	if (!pl->algo)
+		pl->algo = default_algo;
+	if (pl->md5_b64 &&
+	    (strlen(pl->md5_b64) != 24 || fmt_b64_decode(pl->md5, pl->md5_b64, 24) != 16))
+		return aws_fail(c, 400, "InvalidDigest",
+				"The Content-MD5 you specified is not valid.");
+	if (pl->chunked) {
+		pl->size = parse_len(s3_header(c, "x-amz-decoded-content-length"));
+		if (pl->size < 0)
+			return aws_fail(c, 411, "MissingContentLength",
+					"You must provide the Content-Length HTTP header.");
+	}
+	if ((uint64_t)pl->size > S3_MAX_PART)
+		return aws_fail(c, 400, "EntityTooLarge",
+				"Your proposed upload exceeds the maximum allowed size");
+	return 0;
+}
+
+/* body_verify: checks the digests of the stored body (out->d) against
+ * Content-MD5 and the expected checksum, and sets out->cks_algo / cks.
+ * 0, or -1 with BadDigest (the caller drops the file). */
+static int body_verify(struct aws_call *c, const struct body_plan *pl, struct s3_stored *out)
+{
+	if (pl->md5_b64 && memcmp(pl->md5, out->d.md5, 16) != 0)
+		return aws_fail(c, 400, "BadDigest",
+				"The Content-MD5 you specified did not match what we received.");
+	if (pl->algo) {
+		const char *got = s3_b64(c, out->d.cks, out->d.cks_n);
+		if (pl->expect_cks && strcmp(pl->expect_cks, got) != 0)
+			return aws_fail(c, 400, "BadDigest",
+					"The %s you specified did not match the calculated "
+					"checksum.",
+					s3_cks_name(pl->algo));
+		out->cks_algo = s3_cks_name(pl->algo);
+		out->cks = got;
+	}
+	return 0;
 }
 
 int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_prefix, int inline_ok,
 		  int default_algo, struct s3_stored *out)
 {
 	const struct http_request *req = c->http;
-	int spooled = req->body_fd >= 0 && req->body_path;
+	struct body_plan pl;
 	struct str sha_hdr = s3_header(c, "x-amz-content-sha256");
-	int chunked = has_token(s3_header(c, "content-encoding"), "aws-chunked") ||
-		      str_has_prefix_c(sha_hdr, "STREAMING-");
-	uint64_t raw_len = spooled ? req->body_len : req->body.n;
-	const char *md5_b64 = jv_get_str(c->in, "ContentMD5");
-	unsigned char want_md5[18];
-	const char *expect_cks = NULL;
-	int algo = checksum_wanted(c, &expect_cks);
-	if (!algo)
-		algo = default_algo;
 	int md5_done = 0, rc;
-	int64_t size = (int64_t)raw_len;
 	struct s3_chunked d;
 	char seed[65] = "";
 
 	memset(out, 0, sizeof(*out));
-	if (md5_b64 && (strlen(md5_b64) != 24 || fmt_b64_decode(want_md5, md5_b64, 24) != 16))
-		return aws_fail(c, 400, "InvalidDigest",
-				"The Content-MD5 you specified is not valid.");
-	if (chunked) {
-		size = parse_len(s3_header(c, "x-amz-decoded-content-length"));
-		if (size < 0)
-			return aws_fail(c, 411, "MissingContentLength",
-					"You must provide the Content-Length HTTP header.");
-	}
-	if ((uint64_t)size > S3_MAX_PART)
-		return aws_fail(c, 400, "EntityTooLarge",
-				"Your proposed upload exceeds the maximum allowed size");
+	if (body_plan(c, default_algo, &pl) < 0)
+		return -1;
+	int algo = pl.algo;
+	int64_t size = pl.size;
 	/* a plain spooled body becomes the data file: the server's MD5 serves */
-	int adopt = spooled && !chunked && !key && req->body_taken;
+	int adopt = pl.spooled && !pl.chunked && !key && req->body_taken;
 	/* a large body in memory: a worker digests it while this thread
 	 * writes (or encrypts) it, so the two costs overlap */
-	int async = !spooled && !chunked && req->body.n >= DIGEST_ASYNC_MIN;
+	int async = !pl.spooled && !pl.chunked && req->body.n >= DIGEST_ASYNC_MIN;
 	struct s3_digest_job dj;
 	if (s3_writer_open(&out->w, c->fb, (uint64_t)size, inline_ok && !adopt, key,
 			   !adopt && !async, async ? S3_CKS_NONE : algo) < 0)
@@ -218,7 +255,7 @@ int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_pref
 	out->w.iv_prefix = iv_prefix;
 	if (async)
 		s3_digest_start(&dj, req->body.p, req->body.n, 1, algo);
-	if (chunked) {
+	if (pl.chunked) {
 		int sigs = str_has_prefix_c(sha_hdr, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
 		int tsig = str_eq_c(sha_hdr, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER");
 		const struct sigv4_chunk_signer *signer = sigs ? make_signer(c, seed) : NULL;
@@ -246,10 +283,10 @@ int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_pref
 			return aws_fail(c, 400, "InvalidRequest", "Malformed aws-chunked body (%s)",
 					why);
 		}
-		if (algo && !expect_cks) {
+		if (algo && !pl.expect_cks) {
 			struct str t = s3_chunked_trailer(&d, s3_cks_header(algo));
 			if (t.p)
-				expect_cks = arena_str(c->a, t);
+				pl.expect_cks = arena_str(c->a, t);
 		}
 		s3_chunked_free(&d);
 	} else if (feed_plain(c, &out->w, &md5_done) < 0) {
@@ -268,19 +305,98 @@ int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_pref
 	if (md5_done)
 		memcpy(out->d.md5, req->body_md5, 16);
 	out->size = (uint64_t)size;
-	if (md5_b64 && memcmp(want_md5, out->d.md5, 16) != 0)
-		return bad_digest(c, &out->w, 400, "BadDigest",
-				  "The Content-MD5 you specified did not match what we received.");
-	if (algo) {
-		const char *got = s3_b64(c, out->d.cks, out->d.cks_n);
-		if (expect_cks && strcmp(expect_cks, got) != 0)
-			return bad_digest(c, &out->w, 400, "BadDigest",
-					  arena_sprintf(c->a,
-							"The %s you specified did not match the "
-							"calculated checksum.",
-							s3_cks_name(algo)));
-		out->cks_algo = s3_cks_name(algo);
-		out->cks = got;
+	if (body_verify(c, &pl, out) < 0) {
+		/* drops the file just written and the finished writer's memory */
+		s3_store_tx_done(0);
+		s3_writer_release(&out->w);
+		buf_release(&out->w.mem);
+		return -1;
 	}
 	return 0;
+}
+
+/* ---- plain bodies stored by workers (deferred calls) ---- */
+
+/* A body being stored by a file job for a deferred call; in its arena. */
+struct body_async {
+	struct s3_file_job f;
+	struct aws_call *c; /* the deferred call */
+	struct body_plan pl;
+	struct s3_stored out;
+	s3_body_cb *then;
+	void *arg;
+};
+
+/* body_async_done: the file job's continuation (loop thread): hands the
+ * spool file over if it moved, verifies the digests, registers the file
+ * for publication and calls the caller's continuation. */
+static void body_async_done(struct s3_file_job *f)
+{
+	struct body_async *ba = f->arg;
+	struct aws_call *c = ba->c;
+	struct s3_stored *out = &ba->out;
+	if (f->renamed)
+		*c->http->body_taken = 1; /* the server must not unlink its old name */
+	if (f->io_rc < 0 || f->dg_rc < 0) {
+		if (f->io_rc == 0)
+			s3_store_discard(f->id);
+		aws_fail(c, 500, "InternalError", "cannot write the object data");
+		ba->then(c, NULL, ba->arg);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	out->w.fd = -1;
+	memcpy(out->w.id, f->id, sizeof(out->w.id));
+	out->d = f->d;
+	if (!f->want_md5)
+		memcpy(out->d.md5, c->http->body_md5, 16); /* the server's, of the spool */
+	out->size = f->size;
+	if (body_verify(c, &ba->pl, out) < 0) {
+		s3_store_discard(f->id);
+		ba->then(c, NULL, ba->arg);
+		return;
+	}
+	s3_store_publish_at_commit(f->id);
+	ba->then(c, out, ba->arg);
+}
+
+int s3_body_store_async(struct aws_call *c, int inline_ok, int default_algo, s3_body_cb *then,
+			void *arg)
+{
+	const struct http_request *req = c->http;
+	struct body_plan pl;
+	if (!s3_file_job_possible())
+		return 0;
+	if (body_plan(c, default_algo, &pl) < 0)
+		return -1;
+	/* aws-chunked bodies are decoded (and their signatures checked) on
+	 * the loop; a spool the handler may not take is copied there */
+	if (pl.chunked || (pl.spooled && !req->body_taken))
+		return 0;
+	if (!pl.spooled && inline_ok && req->body.n <= S3_INLINE_MAX)
+		return 0; /* stays inline in the database */
+	struct body_async *ba = arena_zalloc(c->a, sizeof(*ba));
+	struct s3_file_job *f = &ba->f;
+	ba->pl = pl;
+	ba->then = then;
+	ba->arg = arg;
+	if (pl.spooled) {
+		f->from = req->body_path;
+		f->from_fd = req->body_fd;
+	} else {
+		f->p = req->body.p ? req->body.p : "";
+		f->n = req->body.n;
+		f->from_fd = -1;
+	}
+	f->size = (uint64_t)pl.size;
+	f->want_md5 = !pl.spooled;
+	f->algo = pl.algo;
+	f->done = body_async_done;
+	f->arg = ba;
+	if (s3_file_job_start(f) < 0)
+		return 0;
+	/* the job reports from the loop later, so deferring after the start
+	 * is safe, and nothing needs undoing when the start fails */
+	ba->c = aws_defer(c);
+	return 1;
 }

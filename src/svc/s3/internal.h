@@ -203,6 +203,47 @@ struct s3_digest_job {
 void s3_digest_start(struct s3_digest_job *dj, const void *p, size_t n, int want_md5, int algo);
 /* s3_digest_finish: waits for dj and stores its digests into d. */
 void s3_digest_finish(struct s3_digest_job *dj, struct s3_digests *d);
+/* A plain upload stored entirely off the loop: one worker writes the
+ * bytes to a new tmp data file (or renames the spooled body into tmp/)
+ * and fsyncs the file and tmp/, while another computes the digests. The
+ * job is the caller's (it lives in a deferred call's arena) and must stay
+ * in place until done runs. */
+struct s3_file_job {
+	/* in: either bytes to write ... */
+	const void *p; /* must stay valid and unchanged until done */
+	size_t n;
+	/* ... or a spooled body to rename into place */
+	const char *from;		     /* its path (NULL: write p) */
+	int from_fd;			     /* read-only descriptor of it (-1 with p) */
+	uint64_t size;			     /* bytes in the file */
+	int want_md5;			     /* compute the MD5 (a spool's is known already) */
+	int algo;			     /* enum s3_cks to compute, or S3_CKS_NONE */
+	void (*done)(struct s3_file_job *f); /* loop thread, once both halves ran */
+	void *arg;			     /* the caller's */
+	/* out */
+	char id[S3_FILE_ID_LEN + 1]; /* the data file, under tmp/ when io_rc is 0 */
+	struct s3_digests d;
+	int io_rc;   /* 0: file durable in tmp/; -1: failed, nothing left */
+	int dg_rc;   /* 0, or -1 when the spool could not be read back */
+	int renamed; /* the spool file was moved away (the request no longer owns it) */
+	/* private */
+	struct pool_job io, dg;
+	int left;
+	int dir_fd;
+	char path[1200];
+};
+/* s3_file_job_possible: 1 when file jobs can run (a worker pool that
+ * reports to the loop exists). */
+int s3_file_job_possible(void);
+/* s3_file_job_start: starts f (inputs set); f->done(f) then runs later
+ * on the loop thread, never before this returns. Returns 0, or -1 when
+ * no job could be started (done is not called). Loop thread. */
+int s3_file_job_start(struct s3_file_job *f);
+/* s3_store_publish_at_commit: registers finished tmp file <id> so that
+ * s3_tx_end publishes it on commit and removes it otherwise. */
+void s3_store_publish_at_commit(const char *id);
+/* s3_store_discard: removes tmp file <id> (not registered anywhere). */
+void s3_store_discard(const char *id);
 /* s3_writer_finish: flushes, fsyncs the file and tmp dir, registers the
  * file for publication at commit; fills d. Returns 0 or -1 (the writer is
  * aborted). Exactly n == expect bytes must have been written. */
@@ -352,6 +393,24 @@ struct s3_stored {
  * IncompleteBody, ...). */
 int s3_body_store(struct aws_call *c, const unsigned char *key, uint64_t iv_prefix, int inline_ok,
 		  int default_algo, struct s3_stored *out);
+
+/* s3_body_cb: the continuation of s3_body_store_async, on the loop
+ * thread: <c> is the deferred call; <sb> what was stored (its file
+ * registered for publication by the next s3_tx_end), or NULL with the
+ * error recorded on c (nothing left behind). It must run its transaction
+ * (or s3_store_tx_done(0)) before returning, and end with aws_resume(c). */
+typedef void s3_body_cb(struct aws_call *c, struct s3_stored *sb, void *arg);
+/* s3_body_store_async: stores a plain (not aws-chunked, unencrypted)
+ * payload that becomes a data file (over S3_INLINE_MAX, or any size when
+ * !inline_ok) entirely on workers: written or renamed from the spool,
+ * digested, fsynced. Returns 1 when started: the call is deferred (use
+ * nothing of the handler's c any more; keep state in the arena) and
+ * then(deferred call, stored, arg) runs later; 0 when this body must go
+ * through s3_body_store; -1 with an error for a malformed request
+ * (InvalidDigest, EntityTooLarge, ...). The checks of s3_body_store are
+ * made, with Content-MD5 and checksums verified before then runs. */
+int s3_body_store_async(struct aws_call *c, int inline_ok, int default_algo, s3_body_cb *then,
+			void *arg);
 
 /* ---- ssec.c: customer-provided keys (SSE-C) ---- */
 

@@ -6,7 +6,8 @@
  * object's one data file (in the kernel when nothing is encrypted), then
  * commits the object and drops the parts in one transaction. The ETag is
  * the MD5 of the parts' MD5s with "-N"; checksums are composite. SSE-C
- * parts share the upload's key and are concatenated as stored. */
+ * parts share the upload's key and are concatenated as stored. A part
+ * whose body workers store answers later, if its upload still exists. */
 #include "core/compat.h"
 #include "aws/fmt.h"
 #include "aws/gen/s3_ops.h"
@@ -198,8 +199,23 @@ static int store_part(struct aws_call *c, const struct s3_upload *u, int n, uint
 {
 	sqlite3_stmt *st;
 	int rc = 0;
-	if (s3_tx_begin(c) < 0)
+	if (s3_tx_begin(c) < 0) {
+		s3_store_tx_done(0);
 		return -1;
+	}
+	/* a deferred UploadPart commits later: the upload may be gone */
+	st = db_stmt(c->fb->db, "SELECT 1 FROM s3_uploads WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, u->id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return s3_tx_end(
+		    c, rc == SQLITE_DONE
+			   ? aws_fail(c, 404, "NoSuchUpload",
+				      "The specified upload does not exist. The upload ID may be "
+				      "invalid, or the upload may have been aborted or completed.")
+			   : s3_fail_db(c, rc));
+	rc = 0;
 	st = db_stmt(c->fb->db, "SELECT file FROM s3_parts WHERE upload = ?1 AND part_number = ?2");
 	sqlite3_bind_int64(st, 1, u->id);
 	sqlite3_bind_int(st, 2, n);
@@ -225,44 +241,74 @@ static int store_part(struct aws_call *c, const struct s3_upload *u, int n, uint
 	return s3_tx_end(c, rc == SQLITE_DONE ? 0 : s3_fail_db(c, rc));
 }
 
-int s3_op_upload_part(struct aws_call *c)
-{
+/* What UploadPart knows before the body is stored (arena). */
+struct part_state {
 	struct s3_bucket b;
 	struct s3_upload u;
-	struct s3_stored sb;
-	unsigned char dk[32];
-	struct str wrapped = STR_NULL;
-	uint64_t prefix;
-	char md5hex[33];
-	int n, rc, algo;
+	int n;
+	struct str wrapped;
+};
 
-	if (s3_bucket_arg(c, &b) < 0 || s3_upload_find(c, &b, &u) < 0 || (n = part_number(c)) < 0)
-		return -1;
-	if (part_key(c, &b, &u, dk, &wrapped, &prefix) < 0)
-		return -1;
-	algo = u.cks_algo ? s3_cks_from_name(str_c(u.cks_algo)) : S3_CKS_NONE;
-	rc = s3_body_store(c, u.sse.sse ? dk : NULL, prefix, 0, algo, &sb);
-	memset(dk, 0, sizeof(dk));
-	if (rc < 0)
-		return -1;
-	s3_writer_release(&sb.w);
-	if (u.cks_algo && sb.cks_algo && strcmp(u.cks_algo, sb.cks_algo) != 0) {
+/* part_commit: records the stored part <sb> (its file registered for
+ * publication) and sets the output. 0 or -1. */
+static int part_commit(struct aws_call *c, struct part_state *ps, struct s3_stored *sb)
+{
+	struct s3_upload *u = &ps->u;
+	char md5hex[33];
+	s3_writer_release(&sb->w);
+	if (u->cks_algo && sb->cks_algo && strcmp(u->cks_algo, sb->cks_algo) != 0) {
 		s3_store_tx_done(0);
 		return aws_fail(c, 400, "InvalidRequest",
 				"Checksum Type mismatch occurred, expected checksum Type: %s, "
 				"actual checksum Type: %s",
-				u.cks_algo, sb.cks_algo);
+				u->cks_algo, sb->cks_algo);
 	}
-	s3_md5_hex(sb.d.md5, md5hex);
-	if (store_part(c, &u, n, sb.size, md5hex, u.cks_algo ? sb.cks : NULL, sb.w.id, wrapped) < 0)
+	s3_md5_hex(sb->d.md5, md5hex);
+	if (store_part(c, u, ps->n, sb->size, md5hex, u->cks_algo ? sb->cks : NULL, sb->w.id,
+		       ps->wrapped) < 0)
 		return -1;
 	struct jv *out = aws_out(c);
 	jv_set_str(c->a, out, "ETag", s3_quoted_etag(c, md5hex));
-	if (sb.cks_algo)
-		jv_set_str(c->a, out, s3_cks_member(s3_cks_from_name(str_c(sb.cks_algo))), sb.cks);
-	s3_sse_out(c, u.sse.sse, u.sse.kms_key, u.sse.bucket_key);
-	s3_cors_actual(c, &b);
+	if (sb->cks_algo)
+		jv_set_str(c->a, out, s3_cks_member(s3_cks_from_name(str_c(sb->cks_algo))),
+			   sb->cks);
+	s3_sse_out(c, u->sse.sse, u->sse.kms_key, u->sse.bucket_key);
+	s3_cors_actual(c, &ps->b);
 	return 0;
+}
+
+/* part_stored: s3_body_cb of a deferred UploadPart. */
+static void part_stored(struct aws_call *c, struct s3_stored *sb, void *arg)
+{
+	if (sb)
+		part_commit(c, arg, sb);
+	aws_resume(c);
+}
+
+int s3_op_upload_part(struct aws_call *c)
+{
+	struct part_state *ps = arena_zalloc(c->a, sizeof(*ps));
+	struct s3_stored sb;
+	unsigned char dk[32];
+	uint64_t prefix;
+	int rc, algo;
+
+	if (s3_bucket_arg(c, &ps->b) < 0 || s3_upload_find(c, &ps->b, &ps->u) < 0 ||
+	    (ps->n = part_number(c)) < 0)
+		return -1;
+	if (part_key(c, &ps->b, &ps->u, dk, &ps->wrapped, &prefix) < 0)
+		return -1;
+	algo = ps->u.cks_algo ? s3_cks_from_name(str_c(ps->u.cks_algo)) : S3_CKS_NONE;
+	if (!ps->u.sse.sse) {
+		rc = s3_body_store_async(c, 0, algo, part_stored, ps);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0; /* 1: part_stored answers */
+	}
+	rc = s3_body_store(c, ps->u.sse.sse ? dk : NULL, prefix, 0, algo, &sb);
+	memset(dk, 0, sizeof(dk));
+	if (rc < 0)
+		return -1;
+	return part_commit(c, ps, &sb);
 }
 
 /* copy_range: the x-amz-copy-source-range of a source of <size> bytes. */

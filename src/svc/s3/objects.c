@@ -3,7 +3,9 @@
  * Terraform's lock file uses it, If-(Un)Modified-Since), Range and
  * partNumber reads (206), response header overrides, user metadata and
  * the standard headers, checksums, and bodies streamed from disk (a file
- * range for plain objects, decryption on the fly for encrypted ones). */
+ * range for plain objects, decryption on the fly for encrypted ones). A
+ * PUT whose body workers store (s3_body_store_async) answers later; its
+ * conditions are checked again in the commit's transaction. */
 #include "core/compat.h"
 #include "aws/form.h"
 #include "aws/gen/s3_ops.h"
@@ -107,70 +109,111 @@ static int put_conditions(struct aws_call *c, int found, const struct s3_object 
 	return 0;
 }
 
+/* What PutObject knows before the body is stored; in the call's arena,
+ * so a deferred call still has it. */
+struct put_state {
+	struct s3_bucket b;
+	struct s3_object o; /* everything but what the body gives */
+};
+
+/* put_commit: the metadata transaction of a PUT whose body is stored
+ * (<sb>, its file registered for publication): the bucket is read again
+ * and If-None-Match / If-Match evaluated again inside the transaction,
+ * since a deferred PUT's world may have changed meanwhile (two racing
+ * conditional PUTs cannot both win). Sets the output. 0 or -1. */
+static int put_commit(struct aws_call *c, struct put_state *ps, struct s3_stored *sb)
+{
+	struct s3_object *o = &ps->o, cur;
+	struct s3_bucket b = ps->b;
+	char md5hex[33];
+	int rc, found;
+	s3_md5_hex(sb->d.md5, md5hex);
+	o->size = (int64_t)sb->size;
+	o->etag = arena_strdup(c->a, md5hex);
+	o->cks_algo = sb->cks_algo;
+	o->cks = sb->cks;
+	o->file = sb->w.id[0] ? arena_strdup(c->a, sb->w.id) : NULL;
+	if (s3_tx_begin(c) < 0) {
+		s3_store_tx_done(0);
+		rc = -1;
+		goto out;
+	}
+	rc = s3_bucket_find(c, ps->b.name, &b);
+	if (rc == 0) {
+		found = s3_object_load(c, b.id, o->key, NULL, &cur);
+		rc = found < 0 || put_conditions(c, found, &cur) < 0 ? -1 : 0;
+	}
+	if (rc == 0)
+		rc = s3_object_insert(c, &b, o, o->file ? STR_NULL : buf_str(&sb->w.mem));
+	rc = s3_tx_end(c, rc);
+out:
+	s3_writer_release(&sb->w);
+	buf_release(&sb->w.mem);
+	if (rc < 0)
+		return -1;
+	struct jv *out = aws_out(c);
+	jv_set_str(c->a, out, "ETag", s3_quoted_etag(c, o->etag));
+	if (b.versioning != S3_VER_NONE)
+		jv_set_str(c->a, out, "VersionId", o->version_id);
+	if (sb->cks_algo)
+		jv_set_str(c->a, out, s3_cks_member(s3_cks_from_name(str_c(sb->cks_algo))),
+			   sb->cks);
+	s3_sse_out(c, o->sse, o->kms_key, o->bucket_key);
+	s3_cors_actual(c, &b);
+	return 0;
+}
+
+/* put_stored: s3_body_cb of a deferred PutObject. */
+static void put_stored(struct aws_call *c, struct s3_stored *sb, void *arg)
+{
+	if (sb)
+		put_commit(c, arg, sb);
+	aws_resume(c);
+}
+
 int s3_op_put_object(struct aws_call *c)
 {
-	struct s3_bucket b;
-	struct s3_object o, cur;
+	struct put_state *ps = arena_zalloc(c->a, sizeof(*ps));
+	struct s3_object *o = &ps->o, cur;
 	struct s3_sse sse;
 	struct s3_stored sb;
 	unsigned char dk[32];
-	const char *key = jv_get_str(c->in, "Key"), *tags, *arn = NULL;
-	char md5hex[33];
+	const char *key = jv_get_str(c->in, "Key"), *arn = NULL;
 	int bad, found, rc;
 
-	if (s3_bucket_arg(c, &b) < 0)
+	if (s3_bucket_arg(c, &ps->b) < 0)
 		return -1;
 	if (strlen(key) > S3_MAX_KEY)
 		return aws_fail(c, 400, "KeyTooLongError", "Your key is too long");
-	found = s3_object_load(c, b.id, key, NULL, &cur);
+	/* checked now so a failing PUT stores nothing, and again at commit */
+	found = s3_object_load(c, ps->b.id, key, NULL, &cur);
 	if (found < 0 || put_conditions(c, found, &cur) < 0)
 		return -1;
-	tags = s3_parse_tagging(c, jv_get_str(c->in, "Tagging"), &bad);
-	if (bad || s3_sse_choose(c, &b, &sse) < 0)
+	o->tags = s3_parse_tagging(c, jv_get_str(c->in, "Tagging"), &bad);
+	if (bad || s3_sse_choose(c, &ps->b, &sse) < 0)
 		return -1;
-	memset(&o, 0, sizeof(o));
-	if (sse.sse && s3_sse_new_key(c, &sse, b.name, key, dk, &o.data_key, &arn) < 0)
+	o->key = key;
+	o->mtime_ms = c->now_ms;
+	o->storage_class = jv_get_str(c->in, "StorageClass");
+	o->headers = s3_put_headers(c);
+	o->meta = s3_json_text(c, jv_get(c->in, "Metadata"));
+	o->sse = sse.sse;
+	o->enc_ctx = sse.enc_ctx;
+	o->bucket_key = sse.bucket_key;
+	if (!sse.sse) {
+		rc = s3_body_store_async(c, 1, S3_CKS_NONE, put_stored, ps);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0; /* 1: put_stored answers */
+	}
+	if (sse.sse && s3_sse_new_key(c, &sse, ps->b.name, key, dk, &o->data_key, &arn) < 0)
 		return -1;
+	o->kms_key = sse.sse && sse.sse[0] == 'a' ? arn : NULL;
 	rc = s3_body_store(c, sse.sse ? dk : NULL, 0, 1, S3_CKS_NONE, &sb);
 	memset(dk, 0, sizeof(dk));
 	memset(&sse.ssec.key, 0, sizeof(sse.ssec.key));
 	if (rc < 0)
 		return -1;
-	s3_md5_hex(sb.d.md5, md5hex);
-	o.key = key;
-	o.size = (int64_t)sb.size;
-	o.etag = md5hex;
-	o.mtime_ms = c->now_ms;
-	o.storage_class = jv_get_str(c->in, "StorageClass");
-	o.headers = s3_put_headers(c);
-	o.meta = s3_json_text(c, jv_get(c->in, "Metadata"));
-	o.tags = tags;
-	o.cks_algo = sb.cks_algo;
-	o.cks = sb.cks;
-	o.sse = sse.sse;
-	o.kms_key = sse.sse && sse.sse[0] == 'a' ? arn : NULL;
-	o.enc_ctx = sse.enc_ctx;
-	o.bucket_key = sse.bucket_key;
-	o.file = sb.w.id[0] ? arena_strdup(c->a, sb.w.id) : NULL;
-	if (s3_tx_begin(c) < 0) {
-		s3_writer_release(&sb.w);
-		buf_release(&sb.w.mem);
-		return -1;
-	}
-	rc = s3_object_insert(c, &b, &o, o.file ? STR_NULL : buf_str(&sb.w.mem));
-	s3_writer_release(&sb.w);
-	buf_release(&sb.w.mem);
-	if (s3_tx_end(c, rc) < 0)
-		return -1;
-	struct jv *out = aws_out(c);
-	jv_set_str(c->a, out, "ETag", s3_quoted_etag(c, md5hex));
-	if (b.versioning != S3_VER_NONE)
-		jv_set_str(c->a, out, "VersionId", o.version_id);
-	if (sb.cks_algo)
-		jv_set_str(c->a, out, s3_cks_member(s3_cks_from_name(str_c(sb.cks_algo))), sb.cks);
-	s3_sse_out(c, o.sse, o.kms_key, o.bucket_key);
-	s3_cors_actual(c, &b);
-	return 0;
+	return put_commit(c, ps, &sb);
 }
 
 /* ---- GET / HEAD ---- */

@@ -4,11 +4,14 @@
  * optionally encrypt (AES-256-GCM records of S3_ENC_CHUNK bytes, nonce =
  * prefix and record index, one fresh key per file) on the way; readers
  * decrypt any range. Small objects stay in memory for s3_data. Crash
- * recovery: a tmp/ file the database references is moved into obj/, any
- * other is removed; s3_gc lists files of deleted objects whose unlink may
- * have been cut short. Called from the loop thread only; the blocking
- * parts (a second fsync, large digests, unlinks after commit) run on a
- * small worker pool (core/pool.h) and touch nothing but their job. */
+ * recovery (at start only, before any job runs): a tmp/ file the database
+ * references is moved into obj/, any other is removed (half-written ones,
+ * and those of deferred uploads whose commit never came); s3_gc lists
+ * files of deleted objects whose unlink may have been cut short. Called
+ * from the loop thread only; the blocking parts (a second fsync, large
+ * digests, unlinks after commit, and the whole write of a plain upload:
+ * s3_file_job) run on a small worker pool (core/pool.h) and touch
+ * nothing but their job. */
 #include "core/compat.h"
 #include "core/log.h"
 #include "core/pool.h"
@@ -24,9 +27,11 @@
 #include <unistd.h>
 
 #define WBUF_MAX (1u << 20) /* buffered bytes before a write(2) */
-/* Worker threads for fsyncs, unlinks and digests: I/O waits, so more
- * threads than cores still help; each blocked one costs only a stack. */
-#define S3_POOL_THREADS 4
+/* Worker threads for fsyncs, unlinks, digests and upload writes: most
+ * of their time is I/O waits (fsync), so more threads than cores still
+ * help, and concurrent uploads each need one; a blocked one costs only
+ * a stack. */
+#define S3_POOL_THREADS 8
 
 /* A list of file ids. */
 struct idlist {
@@ -41,6 +46,7 @@ static struct {
 	struct idlist fresh; /* written this request, publish at commit */
 	struct idlist dead;  /* orphaned this transaction, unlink at commit */
 	struct pool *pool;   /* blocking file work, off the loop where possible */
+	int unlinks;	     /* unlink jobs whose done callback has not run */
 } st = {.tmp_fd = -1};
 
 /* One fsync done by a worker while the loop thread does another. */
@@ -210,6 +216,14 @@ static void drain_pool(void)
 int s3_store_open(struct fogbank *fb)
 {
 	char p[1200];
+	if (!st.pool && fb->loop) {
+		/* only once there is a loop to report to: the store opens
+		 * (recovery) before the loop exists, and a pool without one
+		 * would never run its jobs' done callbacks */
+		st.pool = pool_new(fb->loop, S3_POOL_THREADS);
+		/* unlinks still queued at exit are finished, not left to recovery */
+		atexit(drain_pool);
+	}
 	if (st.db == fb->db && st.tmp_fd >= 0)
 		return 0;
 	snprintf(st.root, sizeof(st.root), "%s/s3", fb->data_dir);
@@ -233,11 +247,6 @@ int s3_store_open(struct fogbank *fb)
 	}
 	st.db = fb->db;
 	st.fresh.n = st.dead.n = 0;
-	if (!st.pool) {
-		st.pool = pool_new(fb->loop, S3_POOL_THREADS);
-		/* unlinks still queued at exit are finished, not left to recovery */
-		atexit(drain_pool);
-	}
 	recover(fb->db);
 	return 0;
 }
@@ -269,6 +278,7 @@ static void unlink_work(struct pool_job *j)
 /* unlink_done: frees a finished unlink job; loop thread. */
 static void unlink_done(struct pool_job *j)
 {
+	st.unlinks--;
 	free(j);
 }
 
@@ -290,6 +300,7 @@ static void unlink_later(struct db *db, char (*ids)[S3_FILE_ID_LEN + 1], size_t 
 	u->n = n;
 	memcpy(u->ids, ids, n * sizeof(u->ids[0]));
 	if (st.pool) {
+		st.unlinks++;
 		pool_submit(st.pool, &u->j);
 		return;
 	}
@@ -323,7 +334,7 @@ void s3_store_tx_done(int committed)
 
 int s3_store_unlinks_pending(void)
 {
-	return pool_pending(st.pool);
+	return st.unlinks > 0;
 }
 
 int s3_store_unlink_later(struct db *db, const char *id)
@@ -415,10 +426,20 @@ static int seal_chunk(struct s3_writer *w)
 	return 0;
 }
 
+/* new_file_id: a fresh random data file id into id; 0 or -1. */
+static int new_file_id(char id[S3_FILE_ID_LEN + 1])
+{
+	unsigned char rnd[16];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -1;
+	for (int i = 0; i < 16; i++)
+		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+	return 0;
+}
+
 int s3_writer_open(struct s3_writer *w, struct fogbank *fb, uint64_t size, int inline_ok,
 		   const unsigned char *key, int want_md5, int cks_algo)
 {
-	unsigned char rnd[16];
 	char path[1200];
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
@@ -427,10 +448,8 @@ int s3_writer_open(struct s3_writer *w, struct fogbank *fb, uint64_t size, int i
 	if (s3_store_open(fb) < 0)
 		return -1;
 	if (!inline_ok || size > S3_INLINE_MAX) {
-		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		if (new_file_id(w->id) < 0)
 			return -1;
-		for (int i = 0; i < 16; i++)
-			snprintf(w->id + 2 * i, 3, "%02x", rnd[i]);
 		tmp_path(path, sizeof(path), w->id);
 		w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (w->fd < 0)
@@ -550,36 +569,63 @@ static void digests_final(EVP_MD_CTX *md5, EVP_MD_CTX *md, int algo, uint32_t cr
 	}
 }
 
+/* A running MD5 and checksum, for any thread. */
+struct digester {
+	EVP_MD_CTX *md5, *md; /* NULL when not wanted / for CRCs */
+	int algo;
+	uint32_t crc;
+};
+
+/* digester_init: MD5 when want_md5, checksum <algo>. */
+static void digester_init(struct digester *g, int want_md5, int algo)
+{
+	memset(g, 0, sizeof(*g));
+	g->algo = algo;
+	if (want_md5) {
+		g->md5 = EVP_MD_CTX_new();
+		if (!g->md5)
+			fb_die("out of memory");
+		EVP_DigestInit_ex(g->md5, EVP_md5(), NULL);
+	}
+	if (algo == S3_CKS_SHA1 || algo == S3_CKS_SHA256) {
+		g->md = EVP_MD_CTX_new();
+		if (!g->md)
+			fb_die("out of memory");
+		EVP_DigestInit_ex(g->md, algo == S3_CKS_SHA1 ? EVP_sha1() : EVP_sha256(), NULL);
+	}
+}
+
+/* digester_update: digests p[0..n). */
+static void digester_update(struct digester *g, const void *p, size_t n)
+{
+	if (g->md5)
+		EVP_DigestUpdate(g->md5, p, n);
+	if (g->md)
+		EVP_DigestUpdate(g->md, p, n);
+	else if (g->algo == S3_CKS_CRC32)
+		g->crc = s3_crc32(g->crc, p, n);
+	else if (g->algo == S3_CKS_CRC32C)
+		g->crc = s3_crc32c(g->crc, p, n);
+}
+
+/* digester_final: the digests into d (zeroed first); frees g's contexts. */
+static void digester_final(struct digester *g, struct s3_digests *d)
+{
+	memset(d, 0, sizeof(*d));
+	digests_final(g->md5, g->md, g->algo, g->crc, d);
+	EVP_MD_CTX_free(g->md5);
+	EVP_MD_CTX_free(g->md);
+	g->md5 = g->md = NULL;
+}
+
 /* digest_work: pool_work_fn computing an s3_digest_job; worker thread. */
 static void digest_work(struct pool_job *j)
 {
 	struct s3_digest_job *dj = (struct s3_digest_job *)j;
-	EVP_MD_CTX *md5 = dj->want_md5 ? EVP_MD_CTX_new() : NULL;
-	EVP_MD_CTX *md = NULL;
-	uint32_t crc = 0;
-	if (dj->algo == S3_CKS_SHA1 || dj->algo == S3_CKS_SHA256) {
-		md = EVP_MD_CTX_new();
-		if (md)
-			EVP_DigestInit_ex(md, dj->algo == S3_CKS_SHA1 ? EVP_sha1() : EVP_sha256(),
-					  NULL);
-	}
-	if ((dj->want_md5 && !md5) ||
-	    ((dj->algo == S3_CKS_SHA1 || dj->algo == S3_CKS_SHA256) && !md))
-		fb_die("out of memory");
-	if (md5) {
-		EVP_DigestInit_ex(md5, EVP_md5(), NULL);
-		EVP_DigestUpdate(md5, dj->p, dj->n);
-	}
-	if (md)
-		EVP_DigestUpdate(md, dj->p, dj->n);
-	else if (dj->algo == S3_CKS_CRC32)
-		crc = s3_crc32(0, dj->p, dj->n);
-	else if (dj->algo == S3_CKS_CRC32C)
-		crc = s3_crc32c(0, dj->p, dj->n);
-	memset(&dj->d, 0, sizeof(dj->d));
-	digests_final(md5, md, dj->algo, crc, &dj->d);
-	EVP_MD_CTX_free(md5);
-	EVP_MD_CTX_free(md);
+	struct digester g;
+	digester_init(&g, dj->want_md5, dj->algo);
+	digester_update(&g, dj->p, dj->n);
+	digester_final(&g, &dj->d);
 }
 
 void s3_digest_start(struct s3_digest_job *dj, const void *p, size_t n, int want_md5, int algo)
@@ -597,6 +643,127 @@ void s3_digest_finish(struct s3_digest_job *dj, struct s3_digests *d)
 {
 	wait_job(&dj->j);
 	*d = dj->d;
+}
+
+/* ---- file jobs: a plain upload stored entirely by workers ---- */
+
+int s3_file_job_possible(void)
+{
+	return st.pool != NULL && st.tmp_fd >= 0;
+}
+
+/* file_io_work: pool_work_fn of a file job's write half: creates and
+ * fills the tmp file (or renames the spooled body into its place), then
+ * makes the data and the tmp/ entry durable. On failure nothing is left
+ * under tmp/ (io_rc -1). Worker thread; touches only the job. */
+static void file_io_work(struct pool_job *j)
+{
+	struct s3_file_job *f = j->arg;
+	int fd = f->from_fd;
+	f->io_rc = -1;
+	if (f->from) {
+		if (rename(f->from, f->path) < 0)
+			return;
+		f->renamed = 1;
+	} else {
+		fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return;
+		if (write_all(fd, f->p, f->n) < 0)
+			goto fail;
+	}
+	/* fdatasync: the size of a new file is part of what it flushes */
+	if (fdatasync(fd) < 0 || fsync(f->dir_fd) < 0)
+		goto fail;
+	if (!f->from)
+		close(fd);
+	f->io_rc = 0;
+	return;
+fail:
+	if (!f->from)
+		close(fd);
+	unlink(f->path);
+}
+
+/* file_digest_work: pool_work_fn of a file job's digest half: the bytes
+ * in memory, or those of the spooled body read back. Worker thread. */
+static void file_digest_work(struct pool_job *j)
+{
+	struct s3_file_job *f = j->arg;
+	struct digester g;
+	f->dg_rc = 0;
+	digester_init(&g, f->want_md5, f->algo);
+	if (!f->from) {
+		digester_update(&g, f->p, f->n);
+	} else {
+		char *blk = malloc(WBUF_MAX);
+		uint64_t off = 0;
+		if (!blk)
+			fb_die("out of memory");
+		while (off < f->size) {
+			ssize_t k = pread(f->from_fd, blk, WBUF_MAX, (off_t)off);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				f->dg_rc = -1;
+				break;
+			}
+			digester_update(&g, blk, (size_t)k);
+			off += (uint64_t)k;
+		}
+		free(blk);
+	}
+	digester_final(&g, &f->d);
+}
+
+/* file_job_done: pool_done_fn of both halves; the second to finish calls
+ * the job's continuation. Loop thread. */
+static void file_job_done(struct pool_job *j)
+{
+	struct s3_file_job *f = j->arg;
+	if (--f->left == 0)
+		f->done(f);
+}
+
+int s3_file_job_start(struct s3_file_job *f)
+{
+	if (!s3_file_job_possible() || new_file_id(f->id) < 0)
+		return -1;
+	tmp_path(f->path, sizeof(f->path), f->id);
+	f->dir_fd = st.tmp_fd;
+	f->io_rc = f->dg_rc = -1;
+	f->renamed = 0;
+	memset(&f->d, 0, sizeof(f->d));
+	memset(&f->io, 0, sizeof(f->io));
+	memset(&f->dg, 0, sizeof(f->dg));
+	f->io.work = file_io_work;
+	f->io.done = file_job_done;
+	f->io.arg = f;
+	f->left = 1;
+	if (f->want_md5 || f->algo) {
+		/* the digests overlap the write and its fsyncs */
+		f->dg.work = file_digest_work;
+		f->dg.done = file_job_done;
+		f->dg.arg = f;
+		f->left = 2;
+		pool_submit(st.pool, &f->dg);
+	} else {
+		f->dg_rc = 0;
+	}
+	pool_submit(st.pool, &f->io);
+	return 0;
+}
+
+void s3_store_publish_at_commit(const char *id)
+{
+	idlist_push(&st.fresh, id);
+}
+
+void s3_store_discard(const char *id)
+{
+	char p[1200];
+	tmp_path(p, sizeof(p), id);
+	unlink(p);
 }
 
 int s3_writer_finish(struct s3_writer *w, struct fogbank *fb, struct s3_digests *d)
