@@ -285,6 +285,30 @@ def terraform_output(work, name):
     return p.stdout.strip()
 
 
+def s3_check_store(fb):
+    """Stops fb, then asserts that no S3 temp file or request spool file is
+    left, that every data file is referenced and every reference has its
+    file. Restarts fb."""
+    import sqlite3
+    fb.client("s3").list_buckets()  # the first S3 request runs recovery
+    fb.stop()  # the database is opened in exclusive mode
+    root = os.path.join(fb.data_dir, "s3")
+    tmp = os.listdir(os.path.join(root, "tmp"))
+    assert tmp == [], "orphaned temp files: %s" % tmp
+    spool = os.listdir(os.path.join(fb.data_dir, "tmp"))
+    assert spool == [], "orphaned spool files: %s" % spool
+    on_disk = set()
+    for sub in os.listdir(os.path.join(root, "obj")):
+        on_disk |= set(os.listdir(os.path.join(root, "obj", sub)))
+    db = sqlite3.connect(os.path.join(fb.data_dir, "state.db"))
+    refs = {r[0] for r in db.execute("SELECT file FROM s3_objects WHERE file IS NOT NULL")}
+    refs |= {r[0] for r in db.execute("SELECT file FROM s3_parts")}
+    db.close()
+    assert refs <= on_disk, "missing data files: %s" % (refs - on_disk)
+    assert on_disk <= refs, "unreferenced data files: %s" % (on_disk - refs)
+    fb.start()
+
+
 def main(ns, **fogbank_args):
     """Runs every test_* function of module namespace ns against one
     fogbank, in definition order. Prints "N passed, N failed"."""

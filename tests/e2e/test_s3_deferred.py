@@ -14,7 +14,6 @@ import base64
 import hashlib
 import os
 import socket
-import sqlite3
 import struct
 import sys
 import threading
@@ -81,24 +80,7 @@ def obj_files(fb):
 
 
 def check_store(fb):
-    """Stops fb, then: no temp or spool file left, every data file
-    referenced and every reference present. Restarts fb."""
-    fb.client("s3").list_buckets()  # the first S3 request runs recovery
-    fb.stop()  # the database is opened in exclusive mode
-    assert tmp_files(fb) == [], "orphaned temp files: %s" % tmp_files(fb)
-    spool = os.listdir(os.path.join(fb.data_dir, "tmp"))
-    assert spool == [], "orphaned spool files: %s" % spool
-    root = store_root(fb)
-    on_disk = set()
-    for sub in os.listdir(os.path.join(root, "obj")):
-        on_disk |= set(os.listdir(os.path.join(root, "obj", sub)))
-    db = sqlite3.connect(os.path.join(fb.data_dir, "state.db"))
-    refs = {r[0] for r in db.execute("SELECT file FROM s3_objects WHERE file IS NOT NULL")}
-    refs |= {r[0] for r in db.execute("SELECT file FROM s3_parts")}
-    db.close()
-    assert refs <= on_disk, "missing data files: %s" % (refs - on_disk)
-    assert on_disk <= refs, "unreferenced data files: %s" % (on_disk - refs)
-    fb.start()
+    lib.s3_check_store(fb)
 
 
 def run_threads(n, fn):

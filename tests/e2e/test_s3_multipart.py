@@ -12,7 +12,6 @@ old object or the new one, never a torn one; no orphaned files).
 import hashlib
 import os
 import socket
-import sqlite3
 import sys
 import tempfile
 import time
@@ -171,23 +170,7 @@ def test_multipart_checksums_and_encryption(fb):
 # ---- crash safety ----
 
 def check_store(fb):
-    """Every data file is referenced, every reference has its file, and
-    no temp file is left once the store has been opened."""
-    fb.client("s3").list_buckets()  # the first S3 request runs recovery
-    fb.stop()  # the database is opened in exclusive mode
-    root = os.path.join(fb.data_dir, "s3")
-    tmp = os.listdir(os.path.join(root, "tmp"))
-    assert tmp == [], "orphaned temp files: %s" % tmp
-    on_disk = set()
-    for sub in os.listdir(os.path.join(root, "obj")):
-        on_disk |= set(os.listdir(os.path.join(root, "obj", sub)))
-    db = sqlite3.connect(os.path.join(fb.data_dir, "state.db"))
-    refs = {r[0] for r in db.execute("SELECT file FROM s3_objects WHERE file IS NOT NULL")}
-    refs |= {r[0] for r in db.execute("SELECT file FROM s3_parts")}
-    db.close()
-    assert refs <= on_disk, "missing data files: %s" % (refs - on_disk)
-    assert on_disk <= refs, "unreferenced data files: %s" % (on_disk - refs)
-    fb.start()
+    lib.s3_check_store(fb)
 
 
 def send_then_kill(fb, req_bytes, delay):
