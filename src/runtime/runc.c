@@ -18,11 +18,18 @@
  * the overlay is unmounted and the bundle removed, off the loop's back
  * (children again). What a SIGKILLed fogbank leaves is removed by the
  * next one at start (rt_cleanup_leftovers); a normal exit cleans up in an
- * atexit handler, after child_shutdown_all has stopped the containers. */
+ * atexit handler, after child_shutdown_all has stopped the containers.
+ *
+ * The container counts as started (rt_started_cb) once runc has written
+ * its --pid-file <bundle>/pid: runc does that after the container's first
+ * process has exec'd fogbank-init, and writes it as .pid then renames it,
+ * so an inotify watch on the bundle (IN_MOVED_TO; IN_CLOSE_WRITE should a
+ * runc write it in place) tells the loop without polling. */
 #include "core/compat.h"
 #include "aws/json.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "fb.h"
 #include "runtime/runc.h"
 #include <dirent.h>
@@ -31,6 +38,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -192,9 +200,22 @@ static void unmount(struct rt_ctr *c)
 	c->mounted = 0;
 }
 
+/* unwatch_pid: stops watching c's bundle for the pid file. The loop
+ * registration goes with the fd only while the loop runs (not at exit). */
+static void unwatch_pid(struct rt_ctr *c, int loop_alive)
+{
+	if (c->ifd < 0)
+		return;
+	if (loop_alive)
+		loop_watch(c->fb->loop, c->ifd, 0, NULL, NULL);
+	close(c->ifd);
+	c->ifd = -1;
+}
+
 /* ctr_free: c is cleaned up: forget it. */
 static void ctr_free(struct rt_ctr *c)
 {
+	unwatch_pid(c, 0);
 	for (struct rt_ctr **p = &ctrs; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
@@ -302,6 +323,7 @@ static struct rt_ctr *new_ctr(struct fogbank *fb, const char *id)
 	c->id = xasprintf("%s", id);
 	c->bundle = xasprintf("%s/ecs/bundles/%s", fb->data_dir, id);
 	c->root = xasprintf("%s/rootfs", c->bundle);
+	c->ifd = -1;
 	track(c);
 	return c;
 }
@@ -339,19 +361,85 @@ static const char *runc_error(struct arena *a, struct rt_ctr *c)
 	return msg ? msg : "runc could not create the container";
 }
 
+/* pid_written: whether runc's pid file for c is there, complete (it is
+ * renamed into place, so present means written). */
+static int pid_written(struct rt_ctr *c)
+{
+	struct arena *a = arena_new(1024);
+	struct stat sb;
+	int r = stat(arena_sprintf(a, "%s/pid", c->bundle), &sb) == 0 && sb.st_size > 0;
+	arena_free(a);
+	return r;
+}
+
+/* mark_started: c's process exists: stop watching and tell the owner,
+ * once. The owner may call rt_stop from on_started; c outlives it. */
+static void mark_started(struct rt_ctr *c)
+{
+	unwatch_pid(c, 1);
+	if (c->started)
+		return;
+	c->started = 1;
+	if (c->on_started)
+		c->on_started(c->arg);
+}
+
+/* pid_event: something happened in c's bundle; started when it was the
+ * pid file arriving (or the queue overflowed: then look). */
+static void pid_event(struct loop *l, int fd, unsigned events, void *arg)
+{
+	struct rt_ctr *c = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int seen = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		for (char *p = buf; n > 0 && p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+			if ((ev->mask & IN_Q_OVERFLOW) || (ev->len && !strcmp(ev->name, "pid")))
+				seen = 1;
+			p += sizeof(*ev) + ev->len;
+		}
+	/* a read error other than "drained" would spin the loop: look now */
+	int broken = n < 0 && errno != EAGAIN;
+	if ((seen || broken) && pid_written(c))
+		mark_started(c);
+	else if (broken)
+		unwatch_pid(c, 1); /* run_exit still decides, from the file */
+}
+
+/* watch_pid: watches c's bundle for runc's pid file (before runc runs,
+ * so it cannot be missed). 0 or -1 (errno). */
+static int watch_pid(struct rt_ctr *c)
+{
+	c->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (c->ifd < 0)
+		return -1;
+	if (inotify_add_watch(c->ifd, c->bundle, IN_MOVED_TO | IN_CLOSE_WRITE) < 0 ||
+	    loop_watch(c->fb->loop, c->ifd, LOOP_READ, pid_event, c) < 0) {
+		int e = errno;
+		close(c->ifd);
+		c->ifd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* run_exit: `runc run` ended, with the container's status. */
 static void run_exit(struct child *ch, int status, void *arg)
 {
 	struct rt_ctr *c = arg;
 	struct arena *a = arena_new(4096);
-	struct stat sb;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	const char *reason = NULL;
 	c->ch = NULL;
-	/* runc writes the pid file once the container runs; an error exit
-	 * without it is runc's own failure */
-	if (WIFEXITED(status) && code != 0 &&
-	    stat(arena_sprintf(a, "%s/pid", c->bundle), &sb) < 0) {
+	/* the pid file's event may still be queued behind this exit */
+	if (!c->started && pid_written(c))
+		mark_started(c);
+	unwatch_pid(c, 1);
+	/* runc writes the pid file once the container runs; an exit without
+	 * it is runc's own failure (or runc killed before it got there) */
+	if (!c->started) {
 		reason = arena_sprintf(a, "CannotStartContainerError: %s", runc_error(a, c));
 		code = -1;
 	} else if (oom_killed(a, c)) {
@@ -442,12 +530,14 @@ static struct rt_ctr *fail(struct rt_ctr *c, char **err, const char *what, int e
 }
 
 struct rt_ctr *rt_runc_start(struct fogbank *fb, const struct rt_proc *p, rt_exit_cb *on_exit,
-			     child_line_cb *on_line, void *arg, char **err)
+			     rt_started_cb *on_started, child_line_cb *on_line, void *arg,
+			     char **err)
 {
 	struct arena *a = arena_new(8192);
 	const char *sroot = state_root(a, fb);
 	struct rt_ctr *c = new_ctr(fb, safe_id(a, p->id));
 	c->on_exit = on_exit;
+	c->on_started = on_started;
 	c->on_line = on_line;
 	c->arg = arg;
 	if (!rt_runc_exe() || !rt_init_exe()) {
@@ -482,6 +572,13 @@ struct rt_ctr *rt_runc_start(struct fogbank *fb, const struct rt_proc *p, rt_exi
 		return fail(c, err, "config.json", e);
 	}
 	const char *bundle_file[] = {"runc.log", "pid"};
+	/* a pid file left from before would pass for this start */
+	if ((unlink(arena_sprintf(a, "%s/%s", c->bundle, bundle_file[1])) < 0 && errno != ENOENT) ||
+	    watch_pid(c) < 0) {
+		int e = errno;
+		arena_free(a);
+		return fail(c, err, "watching the bundle", e);
+	}
 	char *argv[] = {(char *)rt_runc_exe(),
 			"--root",
 			(char *)sroot,
@@ -505,6 +602,7 @@ struct rt_ctr *rt_runc_start(struct fogbank *fb, const struct rt_proc *p, rt_exi
 	c->ch = child_spawn(fb->loop, &spec, run_exit, run_line, c, err);
 	arena_free(a);
 	if (!c->ch) {
+		unwatch_pid(c, 1);
 		c->cleaning = STEP_DELETE;
 		cleanup_next(c);
 		return NULL;

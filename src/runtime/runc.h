@@ -20,13 +20,16 @@ struct rt_ctr {
 	enum rt_kind kind;
 	struct child *ch; /* runc run, or the process itself; NULL once gone */
 	rt_exit_cb *on_exit;
+	rt_started_cb *on_started;
 	child_line_cb *on_line;
+	int started; /* the process exists (on_started was due) */
 	void *arg;
 	/* runc only (malloc'd) */
 	char *id, *bundle;
 	char *root;   /* the container's root as the host sees it */
 	int mounted;  /* an overlay is mounted at <bundle>/rootfs */
 	int cleaning; /* exited: runc delete, umount, rm of the bundle */
+	int ifd;      /* inotify on the bundle until the pid file shows; -1 */
 };
 
 /* rt_lookup: p->argv[0] as an absolute path inside the image at root (a
@@ -67,7 +70,8 @@ long long rt_oom_kills(const char *text);
 /* rt_runc_start / rt_runc_exec / rt_runc_stop: the runc versions of
  * rt_start, rt_exec and rt_stop (runc.c). */
 struct rt_ctr *rt_runc_start(struct fogbank *fb, const struct rt_proc *p, rt_exit_cb *on_exit,
-			     child_line_cb *on_line, void *arg, char **err);
+			     rt_started_cb *on_started, child_line_cb *on_line, void *arg,
+			     char **err);
 struct child *rt_runc_exec(struct fogbank *fb, struct rt_ctr *c, const struct rt_proc *p,
 			   child_exit_cb *on_exit, child_line_cb *on_line, void *arg, char **err);
 void rt_runc_stop(struct rt_ctr *c);

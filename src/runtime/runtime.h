@@ -99,11 +99,20 @@ struct rt_ctr;
  * "CannotStartContainerError: ..."), valid during the call. The rt_ctr
  * is dead once this is called; its files are cleaned up behind. */
 typedef void rt_exit_cb(void *arg, int code, const char *reason);
+/* rt_started_cb: the container's process now exists (called once). */
+typedef void rt_started_cb(void *arg);
 /* rt_start: starts p as a container with the rt_mode runtime (a
- * supervised child: see core/child.h; on_line gets its output). Returns
- * it, or NULL with *err set to a malloc'd message (caller frees). */
+ * supervised child: see core/child.h; on_line gets its output). Under
+ * chroot and direct the process exists on return (rt_started says so)
+ * and on_started is never called; under runc it exists only once runc
+ * has created it: on_started is then called from the loop, before
+ * on_exit (a container runc fails to create gets on_exit with -1 and no
+ * on_started). Returns it, or NULL with *err set to a malloc'd message
+ * (caller frees). */
 struct rt_ctr *rt_start(struct fogbank *fb, const struct rt_proc *p, rt_exit_cb *on_exit,
-			child_line_cb *on_line, void *arg, char **err);
+			rt_started_cb *on_started, child_line_cb *on_line, void *arg, char **err);
+/* rt_started: whether c's process has been created. */
+int rt_started(const struct rt_ctr *c);
 /* rt_stop: SIGTERM to the container, SIGKILL after p->stop_timeout_ms;
  * on_exit follows. Idempotent. */
 void rt_stop(struct rt_ctr *c);

@@ -202,15 +202,16 @@ static void plain_line(struct child *ch, int stream, const char *p, size_t n, vo
 }
 
 struct rt_ctr *rt_start(struct fogbank *fb, const struct rt_proc *p, rt_exit_cb *on_exit,
-			child_line_cb *on_line, void *arg, char **err)
+			rt_started_cb *on_started, child_line_cb *on_line, void *arg, char **err)
 {
 	if (rt_mode() == RT_RUNC)
-		return rt_runc_start(fb, p, on_exit, on_line, arg, err);
+		return rt_runc_start(fb, p, on_exit, on_started, on_line, arg, err);
 	struct rt_ctr *c = calloc(1, sizeof(*c));
 	if (!c)
 		abort();
 	c->fb = fb;
 	c->kind = rt_mode();
+	c->ifd = -1;
 	c->on_exit = on_exit;
 	c->on_line = on_line;
 	c->arg = arg;
@@ -219,7 +220,13 @@ struct rt_ctr *rt_start(struct fogbank *fb, const struct rt_proc *p, rt_exit_cb 
 		free(c);
 		return NULL;
 	}
+	c->started = 1; /* the process itself: it exists once spawned */
 	return c;
+}
+
+int rt_started(const struct rt_ctr *c)
+{
+	return c->started;
 }
 
 void rt_stop(struct rt_ctr *c)

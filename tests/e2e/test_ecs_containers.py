@@ -79,11 +79,17 @@ def rootfs(fb):
 def touch(fb, name):
     """Writes /tmp/<name> where the tasks see it: the shared root (the
     chroot and direct runtimes) and each runc container's own root."""
-    roots = [rootfs(fb)] + [d for d in glob.glob(os.path.join(
-        fb.data_dir, "ecs", "bundles", "*", "rootfs")) if os.path.ismount(d)]
-    for r in roots:
-        with open(os.path.join(r, "tmp", name), "w") as f:
-            f.write("x")
+    with open(os.path.join(rootfs(fb), "tmp", name), "w") as f:
+        f.write("x")
+    for r in glob.glob(os.path.join(fb.data_dir, "ecs", "bundles", "*", "rootfs")):
+        # a container that ended may be unmounted and removed meanwhile;
+        # it needs no file, and a running one's root stays mounted
+        try:
+            if os.path.ismount(r):
+                with open(os.path.join(r, "tmp", name), "w") as f:
+                    f.write("x")
+        except FileNotFoundError:
+            pass
 
 
 def logs_cfg(family):

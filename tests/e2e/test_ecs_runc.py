@@ -17,7 +17,10 @@ whichever runtime fogbank picks; these check what only runc gives):
   in Docker) and is SIGKILLed after stopTimeout;
 - kill -9 of fogbank leaves no container process alive, and the next
   fogbank removes the leftover bundles, mounts and runc state;
-- healthCheck probes run inside the container (`runc exec`).
+- healthCheck probes run inside the container (`runc exec`);
+- a container is RUNNING only once runc has created its process (the
+  application's command line is on the host by then), and a task stopped
+  while runc is still creating its container stops cleanly.
 
 Every test skips (never passes) unless fogbank logged that it chose runc.
 Nothing sleeps: tests poll real state (DescribeTasks, /proc, the data
@@ -26,6 +29,7 @@ dir) with a deadline.
 import glob
 import os
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -118,7 +122,8 @@ def shared_root(fb):
 
 
 def bundles(fb):
-    return sorted(os.listdir(os.path.join(fb.data_dir, "ecs", "bundles")))
+    d = os.path.join(fb.data_dir, "ecs", "bundles")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
 def runc_state(fb):
@@ -301,6 +306,47 @@ def test_health_check_runs_inside(fb):
     assert not os.path.exists(os.path.join(shared_root(fb), "tmp", "ready-here"))
     ecs(fb).stop_task(cluster="main", task=arn)
     until(fb, arn, lambda t: t["lastStatus"] == "STOPPED")
+
+
+def test_running_only_once_the_process_exists(fb):
+    need_runc(fb)
+    marker = "started-" + uuid.uuid4().hex
+    # the shell keeps the marker in its command line (as fogbank-init,
+    # which runc has exec'd before it writes the pid file, does before it)
+    register(fb, "early", [{"name": "app", "command": [
+        SH, "-c", "while :; do sleep 1; done", marker]}])
+    arn = run(fb, "early")
+    # no pause between polls: the first answer that says RUNNING counts
+    end = time.time() + 30
+    while True:
+        t = describe(fb, arn)
+        if ctr(t)["lastStatus"] == "RUNNING" or t["lastStatus"] == "RUNNING":
+            break
+        assert t["lastStatus"] != "STOPPED" and time.time() < end, t
+    seen = pids_with(marker)
+    assert seen, "RUNNING before the container's process exists: %s" % t
+    assert t["lastStatus"] == "RUNNING" and ctr(t)["lastStatus"] == "RUNNING", t
+    ecs(fb).stop_task(cluster="main", task=arn)
+    until(fb, arn, lambda t: t["lastStatus"] == "STOPPED")
+    base.wait(lambda: not pids_with(marker) and task_cleaned(fb, arn))
+
+
+def test_stop_while_runc_creates_the_container(fb):
+    need_runc(fb)
+    marker = "starting-" + uuid.uuid4().hex
+    register(fb, "starting", [{"name": "app", "stopTimeout": 2, "command": [
+        SH, "-c", "trap 'exit 0' TERM; while :; do sleep 1; done", marker]}])
+    arn = run(fb, "starting")
+    # the bundle appears just before `runc run` is spawned: stop then,
+    # while runc is still creating the container
+    end = time.time() + 30
+    while not [b for b in bundles(fb) if b.startswith(tid(arn))]:
+        assert time.time() < end, "no bundle"
+    ecs(fb).stop_task(cluster="main", task=arn, reason="early stop")
+    t = until(fb, arn, lambda t: t["lastStatus"] == "STOPPED")
+    assert t["stoppedReason"] == "early stop", t
+    assert ctr(t)["lastStatus"] == "STOPPED", t["containers"]
+    base.wait(lambda: not pids_with(marker) and task_cleaned(fb, arn))
 
 
 def test_kill9_leaves_nothing_running_and_restart_cleans(fb):

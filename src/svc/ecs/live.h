@@ -14,7 +14,8 @@
 
 /* A container's place in its task's life. */
 enum ecs_ctr_state {
-	ECS_CTR_WAITING, /* not started: images, or its dependsOn */
+	ECS_CTR_WAITING,  /* not started: images, or its dependsOn */
+	ECS_CTR_STARTING, /* spawned; the runtime has not created it yet */
 	ECS_CTR_RUNNING,
 	ECS_CTR_STOPPED /* exited, or never started (ran says which) */
 };
@@ -97,9 +98,10 @@ struct live *ecs_live_find_creds(const char *id);
  * containers get SIGTERM (SIGKILL after their stopTimeout), waiting ones
  * will never start, health probes end. */
 void ecs_live_stop(struct live *t, const char *code, const char *reason);
-/* ecs_live_start_one: spawns waiting container k (RUNNING, health checks
- * scheduled). 0, or -1 having recorded why and begun the task's stop
- * when k is essential. */
+/* ecs_live_start_one: spawns waiting container k: RUNNING (health checks
+ * scheduled) once the runtime has created its process, STARTING until
+ * then. 0, or -1 having recorded why and begun the task's stop when k is
+ * essential. */
 int ecs_live_start_one(struct live *t, struct live_ctr *k);
 /* ecs_live_ctr_row: writes k's row: status, exit code when has_code, and
  * reason when not NULL. */

@@ -143,7 +143,7 @@ void ecs_live_advance(struct live *t)
 	if (t->stopping || t->running)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		if (t->c[i].state == ECS_CTR_WAITING)
+		if (t->c[i].state == ECS_CTR_WAITING || t->c[i].state == ECS_CTR_STARTING)
 			return;
 	t->running = 1;
 	ecs_task_status(t->fb, t->arn, "RUNNING");

@@ -265,6 +265,27 @@ static struct rt_limits limits_of(struct live *t, struct live_ctr *k)
 	return l;
 }
 
+/* ctr_running: k's process exists: RUNNING, which a START dependsOn and
+ * the task's own RUNNING wait for. Unless the task is stopping meanwhile
+ * (then k only counts as having run). Called at most once per start. */
+static void ctr_running(struct live *t, struct live_ctr *k)
+{
+	k->state = ECS_CTR_RUNNING;
+	k->ran = 1;
+	ecs_live_ctr_row(t, k, "RUNNING", 0, 0, NULL);
+	if (t->stopping)
+		return;
+	ecs_health_start(k);
+}
+
+/* ctr_started: the runtime created k's process later than rt_start (runc). */
+static void ctr_started(void *arg)
+{
+	struct live_ctr *k = arg;
+	ctr_running(k->t, k);
+	ecs_live_advance(k->t); /* a START dependsOn or the task's RUNNING */
+}
+
 int ecs_live_start_one(struct live *t, struct live_ctr *k)
 {
 	struct rt_proc p = {
@@ -284,7 +305,7 @@ int ecs_live_start_one(struct live *t, struct live_ctr *k)
 	};
 	char *err = NULL;
 	ecs_order_cancel(k);
-	k->ctr = rt_start(t->fb, &p, ctr_exit, on_line, k, &err);
+	k->ctr = rt_start(t->fb, &p, ctr_exit, ctr_started, on_line, k, &err);
 	if (!k->ctr) {
 		const char *why = arena_sprintf(t->a, "%s", err ? err : "cannot start");
 		free(err);
@@ -294,11 +315,10 @@ int ecs_live_start_one(struct live *t, struct live_ctr *k)
 			ecs_live_stop(t, "TaskFailedToStart", why);
 		return -1;
 	}
-	k->state = ECS_CTR_RUNNING;
-	k->ran = 1;
 	t->alive++;
-	ecs_live_ctr_row(t, k, "RUNNING", 0, 0, NULL);
-	ecs_health_start(k);
+	k->state = ECS_CTR_STARTING;
+	if (rt_started(k->ctr))
+		ctr_running(t, k);
 	return 0;
 }
 
