@@ -94,37 +94,6 @@ static char *read_text(struct arena *a, const char *path)
 	return p;
 }
 
-/* write_file: path holds exactly data afterwards, or not at all (temp
- * file, fsync, rename). 0 or -1 with errno. */
-static int write_file(struct arena *a, const char *path, const char *data, size_t n, mode_t mode)
-{
-	const char *tmp = arena_sprintf(a, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	size_t off = 0;
-	while (off < n) {
-		ssize_t w = write(fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			errno = e;
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
 /* safe_id: id with every character runc refuses replaced by '_' (arena). */
 static const char *safe_id(struct arena *a, const char *id)
 {
@@ -509,12 +478,12 @@ static int write_bundle(struct arena *a, struct rt_ctr *c, const struct rt_proc 
 	};
 	struct buf b = BUF_INIT;
 	rt_spec_json(&b, &s);
-	int rc =
-	    write_file(a, hosts, ht, strlen(ht), 0644) < 0 ||
-		    write_file(a, hostname, hn, strlen(hn), 0644) < 0 ||
-		    write_file(a, arena_sprintf(a, "%s/config.json", c->bundle), b.p, b.n, 0600) < 0
-		? -1
-		: 0;
+	int rc = fs_write_atomic(hosts, ht, strlen(ht), 0644, -1, -1) < 0 ||
+			 fs_write_atomic(hostname, hn, strlen(hn), 0644, -1, -1) < 0 ||
+			 fs_write_atomic(arena_sprintf(a, "%s/config.json", c->bundle), b.p, b.n,
+					 0600, -1, -1) < 0
+		     ? -1
+		     : 0;
 	buf_release(&b);
 	return rc;
 }

@@ -85,34 +85,13 @@ int pg_sock_path(const char *sock_dir, int port, char *out, size_t cap)
  * postgres user, mode 0600. 0 or -1 (errno). */
 static int write_owned(const char *path, const char *text)
 {
-	char tmp[4200];
 	uid_t u;
 	gid_t g;
-	if (pg_user_ids(&u, &g) < 0 ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	if (pg_user_ids(&u, &g) < 0)
 		return -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	size_t n = strlen(text);
-	const char *p = text;
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			goto fail;
-		p += k;
-		n -= (size_t)k;
-	}
-	if ((geteuid() == 0 && fchown(fd, u, g) < 0) || fsync(fd) < 0)
-		goto fail;
-	close(fd);
-	return rename(tmp, path);
-fail:
-	close(fd);
-	unlink(tmp);
-	return -1;
+	int root = geteuid() == 0;
+	return fs_write_atomic(path, text, strlen(text), 0600, root ? (long)u : -1,
+			       root ? (long)g : -1);
 }
 
 /* conf_str: appends `name = 'value'` with quotes doubled. */

@@ -4,6 +4,7 @@
 #include "supervise/redis.h"
 #include "core/buf.h"
 #include "core/child.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include <errno.h>
@@ -166,21 +167,16 @@ char *redis_secret_render(const struct redis_spec *s)
 	return b.p;
 }
 
-/* write_conf: <dir>/redis.conf via a temp file and rename (never half a
- * config for the next start). 0 or -1 with *err. */
+/* write_conf: <dir>/redis.conf via a temp file, fsync and rename (never
+ * half a config for the next start). 0 or -1 with *err. */
 static int write_conf(const struct redis_spec *spec, char **err)
 {
-	char path[4200], tmp[4210];
+	char path[4200];
 	snprintf(path, sizeof(path), "%s/redis.conf", spec->dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	char *text = redis_conf_render(spec);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t n = strlen(text);
-	int ok = fd >= 0 && write(fd, text, n) == (ssize_t)n;
-	if (fd >= 0)
-		close(fd);
+	int rc = fs_write_atomic(path, text, strlen(text), 0600, -1, -1);
 	free(text);
-	if (!ok || rename(tmp, path) < 0) {
+	if (rc < 0) {
 		if (asprintf(err, "write %s: %s", path, strerror(errno)) < 0)
 			fb_die("out of memory");
 		return -1;

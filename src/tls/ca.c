@@ -3,6 +3,7 @@
  * 0600 from the start (never widened then narrowed). */
 #include "core/compat.h"
 #include "tls/ca.h"
+#include "core/fs.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -34,40 +35,6 @@ static char *ca_err(const char *what)
 		abort();
 	ERR_clear_error();
 	return s;
-}
-
-/* write_file: writes n bytes to path via path.tmp, fsync and rename, with
- * mode; chowned to uid:gid when uid != -1. 0 or -1 (errno). */
-static int write_file(const char *path, const void *p, size_t n, mode_t mode, long uid, long gid)
-{
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	const char *c = p;
-	while (n > 0) {
-		ssize_t k = write(fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			goto fail;
-		c += k;
-		n -= (size_t)k;
-	}
-	if (fchmod(fd, mode) < 0)
-		goto fail;
-	if (uid != -1 && fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
-		goto fail;
-	if (fsync(fd) < 0)
-		goto fail;
-	close(fd);
-	return rename(tmp, path);
-fail:
-	close(fd);
-	unlink(tmp);
-	return -1;
 }
 
 /* pem_of: PEM text of a certificate or private key (malloc'd). */
@@ -157,9 +124,9 @@ static int create_ca(const char dir[4000], char **err)
 	char *kpem = pem_of(NULL, key, &kn), *cpem = pem_of(x, NULL, &cn);
 	int rc = -1;
 	snprintf(path, sizeof(path), "%s/ca.key", dir);
-	if (kpem && cpem && write_file(path, kpem, kn, 0600, -1, -1) == 0) {
+	if (kpem && cpem && fs_write_atomic(path, kpem, kn, 0600, -1, -1) == 0) {
 		snprintf(path, sizeof(path), "%s/ca.pem", dir);
-		rc = write_file(path, cpem, cn, 0644, -1, -1);
+		rc = fs_write_atomic(path, cpem, cn, 0644, -1, -1);
 	}
 	if (rc < 0)
 		*err = ca_err("writing the ca");
@@ -260,10 +227,10 @@ int ca_issue(const char *data_dir, const char *cert_path, const char *key_path, 
 		if (chain) {
 			memcpy(chain, cpem, cn_len);
 			memcpy(chain + cn_len, ca_cache.pem, ca_cache.pem_n);
-			rc = write_file(key_path, kpem, kn, 0600, uid, gid);
+			rc = fs_write_atomic(key_path, kpem, kn, 0600, uid, gid);
 			if (rc == 0)
-				rc = write_file(cert_path, chain, cn_len + ca_cache.pem_n, 0644,
-						uid, gid);
+				rc = fs_write_atomic(cert_path, chain, cn_len + ca_cache.pem_n,
+						     0644, uid, gid);
 			free(chain);
 		}
 	}
