@@ -23,6 +23,8 @@
 #include <stdlib.h>
 
 static int rc_busy, rc_dirty, rc_phase, rc_pending;
+/* a CONFIG SET bind failed in this pass; the retry's delay (ms) */
+static int rc_failed, rc_backoff_ms;
 
 /* holds: 1 when the space-separated list has word w. */
 static int holds(const char *list, const char *w)
@@ -99,11 +101,16 @@ static void bind_reply(void *arg, int ok, const char *p, size_t len)
 {
 	struct bind_op *op = arg;
 	struct ec_node *n = ec_node_get(op->id);
-	if (ok == 1 && n && n->gen == op->gen)
+	if (ok == 1 && n && n->gen == op->gen) {
 		snprintf(n->bind, sizeof(n->bind), "%s", op->bind);
-	else if (n && n->r)
+	} else if (n && n->r) {
+		/* e.g. EADDRINUSE while a just-forked child (an AOF rewrite after
+		 * a sync) still holds the listening sockets: the server may now
+		 * listen nowhere, and n->bind still differs from what it wants */
 		log_warn("elasticache: %s: CONFIG SET bind %s failed: %.*s", n->name, op->bind,
 			 (int)len, p ? p : "");
+		rc_failed = 1;
+	}
 	free(op);
 	if (--rc_pending > 0)
 		return;
@@ -169,6 +176,12 @@ static void rc_step(void)
 	}
 }
 
+/* rc_retry_cb: a pass again after a failed CONFIG SET bind. */
+static void rc_retry_cb(struct loop *l, void *arg)
+{
+	ec_rg_reconcile();
+}
+
 /* rc_finish: groups whose members all serve and whose primary holds the
  * primary address become available; then a pass asked for meanwhile. */
 static void rc_finish(void)
@@ -188,6 +201,16 @@ static void rc_finish(void)
 			log_info("elasticache: replication group of %s available", n->name);
 	}
 	rc_busy = 0;
+	if (rc_failed) {
+		/* retried until it takes, backing off to once every 5 s */
+		rc_failed = 0;
+		rc_backoff_ms = rc_backoff_ms ? rc_backoff_ms * 2 : 50;
+		if (rc_backoff_ms > 5000)
+			rc_backoff_ms = 5000;
+		loop_timer_add(fb->loop, rc_backoff_ms, rc_retry_cb, NULL);
+	} else {
+		rc_backoff_ms = 0;
+	}
 	if (rc_dirty)
 		ec_rg_reconcile();
 }
