@@ -10,6 +10,7 @@
 #include "core/fs.h"
 #include "store/addr.h"
 #include "store/db.h"
+#include "store/syncer.h"
 #include "registry/registry.h"
 #include "svc/ecr/ecr.h"
 #include "svc/iam/keys.h"
@@ -115,6 +116,29 @@ static int store_unsynced(void *ctx)
 static void store_sync(void *ctx)
 {
 	db_sync(((struct fogbank *)ctx)->db);
+}
+
+/* the asynchronous store_sync (store/syncer.h); one per process */
+static struct db_syncer *syncer;
+
+static void store_sync_start(void *ctx, void (*done)(void *arg, int ok), void *arg)
+{
+	(void)ctx;
+	db_syncer_start(syncer, done, arg);
+}
+
+/* batch_end_cb / batch_opened: the store's batch (db_batch_begin) commits
+ * when the loop iteration that opened it ends, whether or not an answer
+ * is waiting for it. */
+static void batch_end_cb(struct loop *l, void *arg)
+{
+	db_batch_flush(((struct fogbank *)arg)->db);
+}
+
+static void batch_opened(void *arg)
+{
+	struct fogbank *fb = arg;
+	loop_timer_add(fb->loop, 0, batch_end_cb, fb);
 }
 
 static int cmd_up(int argc, char **argv)
@@ -231,7 +255,10 @@ static int cmd_up(int argc, char **argv)
 	    .ctx = &fb,
 	    .durable_pending = store_unsynced,
 	    .durable_sync = store_sync,
+	    .durable_sync_start = store_sync_start,
 	};
+	syncer = db_syncer_new(l, fb.db);
+	db_batch_hook(fb.db, batch_opened, &fb);
 	struct http_server *srv = http_server_start(l, &cfg);
 	if (!srv)
 		return 1;
@@ -253,6 +280,9 @@ static int cmd_up(int argc, char **argv)
 		 (long long)(fb_mono_ms() - t0));
 	loop_run(l);
 	http_server_stop(srv);
+	/* a sync still running calls back into the stopped server, which
+	 * waited for it and frees itself */
+	db_syncer_free(syncer);
 	/* no child outlives fogbank: stop them all, SIGKILL what lingers */
 	child_shutdown_all(8000);
 	elasticache_shutdown(); /* after the servers are gone: frees the runtime */

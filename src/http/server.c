@@ -81,7 +81,7 @@ struct http_conn {
 	void (*pull_free)(void *ctx);
 	struct http_stream stream; /* a pushed chunked response, when active */
 	int closing;		   /* close once out is flushed */
-	int held;		   /* out waits for the store's next sync */
+	int held;		   /* out waits for a sync: HELD_NEXT or HELD_RUNNING */
 	struct http_conn *held_next;
 	int64_t last_ms; /* last activity (monotonic) */
 	struct http_conn *prev, *next;
@@ -102,16 +102,37 @@ struct http_server {
 	int port;
 	struct http_server_config cfg;
 	struct http_conn *conns;
-	struct http_conn *held; /* connections whose answers wait for a sync */
-	int nzombies;		/* closed connections still owed a deferred answer */
-	int stopped;		/* http_server_stop ran; the last zombie frees s */
+	struct http_conn *held;	   /* connections whose answers wait for the next sync */
+	struct http_conn *syncing; /* ... for the sync that is running */
+	int sync_running;	   /* a durable_sync_start has not called back yet */
+	int nzombies;		   /* closed connections still owed a deferred answer */
+	int stopped;		   /* http_server_stop ran; the last zombie (or the
+				      running sync) frees s */
 	uint64_t sweep_timer;
 	uint64_t release_timer;	   /* the end-of-iteration sync, when armed */
 	struct http_response resp; /* reused between requests */
 };
 
+/* values of http_conn.held */
+enum { HELD_NO, HELD_NEXT, HELD_RUNNING };
+
 static void conn_io_cb(struct loop *l, int fd, unsigned events, void *arg);
 static int process(struct http_conn *c);
+static void server_free(struct http_server *s);
+
+/* held_unlink: takes c off the list of answers waiting for a sync. */
+static void held_unlink(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	struct http_conn **pp = c->held == HELD_RUNNING ? &s->syncing : &s->held;
+	for (; c->held && *pp; pp = &(*pp)->held_next)
+		if (*pp == c) {
+			*pp = c->held_next;
+			break;
+		}
+	c->held = HELD_NO;
+	c->held_next = NULL;
+}
 
 void http_response_header(struct http_response *r, const char *name, const char *value)
 {
@@ -259,12 +280,7 @@ static void conn_free(struct http_conn *c)
 static void conn_close(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	for (struct http_conn **pp = &s->held; c->held && *pp; pp = &(*pp)->held_next)
-		if (*pp == c) {
-			*pp = c->held_next;
-			break;
-		}
-	c->held = 0;
+	held_unlink(c);
 	loop_watch(s->loop, c->fd, 0, NULL, NULL);
 	close(c->fd);
 	c->fd = -1;
@@ -689,17 +705,14 @@ static int receive_body(struct http_conn *c)
 	}
 }
 
-/* release_cb: the end of a loop iteration in which answers were held:
- * one sync makes every write behind them durable, then they all go out. */
-static void release_cb(struct loop *l, void *arg)
+/* release_list: sends the answers of the connections on *list, whose
+ * sync is done, and goes on with their pipelined requests. */
+static void release_list(struct http_conn **list)
 {
-	struct http_server *s = arg;
-	s->release_timer = 0;
-	s->cfg.durable_sync(s->cfg.ctx);
-	while (s->held) {
-		struct http_conn *c = s->held;
-		s->held = c->held_next;
-		c->held = 0;
+	while (*list) {
+		struct http_conn *c = *list;
+		*list = c->held_next;
+		c->held = HELD_NO;
 		c->held_next = NULL;
 		/* pipelined requests parked behind a full buffer go on too */
 		if (conn_flush(c) == 0 && c->in.n && !sending_body(c) && c->out.n == 0)
@@ -707,20 +720,76 @@ static void release_cb(struct loop *l, void *arg)
 	}
 }
 
+static void release_cb(struct loop *l, void *arg);
+
+/* sync_done: the running sync is on disk (loop thread): its answers go
+ * out, or, when what they saw was lost (!ok), their connections close
+ * unanswered; the answers held meanwhile get the next sync. */
+static void sync_done(void *arg, int ok)
+{
+	struct http_server *s = arg;
+	s->sync_running = 0;
+	if (s->stopped) { /* the connections are gone; s waited for this */
+		if (!s->nzombies)
+			server_free(s);
+		return;
+	}
+	if (!ok) {
+		log_warn("http: closing the connections whose answers saw a lost commit");
+		while (s->syncing)
+			conn_close(s->syncing); /* unlinks it */
+	}
+	release_list(&s->syncing);
+	if (s->held && !s->release_timer)
+		s->release_timer = loop_timer_add(s->loop, 0, release_cb, s);
+}
+
+/* release_cb: the end of a loop iteration in which answers were held:
+ * one sync makes every write behind them durable, then they all go out.
+ * With durable_sync_start the sync runs beside the loop; while it does,
+ * newly held answers wait for sync_done to start the next. */
+static void release_cb(struct loop *l, void *arg)
+{
+	struct http_server *s = arg;
+	s->release_timer = 0;
+	if (!s->cfg.durable_sync_start) {
+		s->cfg.durable_sync(s->cfg.ctx);
+		release_list(&s->held);
+		return;
+	}
+	if (s->sync_running || !s->held)
+		return;
+	/* the held answers become the running sync's */
+	for (struct http_conn *c = s->held; c; c = c->held_next)
+		c->held = HELD_RUNNING;
+	s->syncing = s->held;
+	s->held = NULL;
+	s->sync_running = 1;
+	s->cfg.durable_sync_start(s->cfg.ctx, sync_done, s);
+}
+
 /* hold: c's output (the answer just produced and anything after it)
- * waits until the store is synced at the end of this iteration (group
- * commit: every answer produced while a commit is not yet on disk). */
+ * waits for a sync (group commit): the next one when the store has
+ * commits no sync covers yet, else the running one, if any. */
 static void hold(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
-	if (c->held)
-		return;
-	c->held = 1;
-	c->held_next = s->held;
-	s->held = c;
-	/* a zero-delay timer runs after every event of this iteration */
-	if (!s->release_timer)
-		s->release_timer = loop_timer_add(s->loop, 0, release_cb, s);
+	if (s->cfg.durable_pending(s->cfg.ctx)) {
+		if (c->held == HELD_NEXT)
+			return;
+		held_unlink(c); /* from the running sync's list, if there */
+		c->held = HELD_NEXT;
+		c->held_next = s->held;
+		s->held = c;
+		/* a zero-delay timer runs after every event of this iteration */
+		if (!s->release_timer)
+			s->release_timer = loop_timer_add(s->loop, 0, release_cb, s);
+	} else if (s->sync_running && c->held == HELD_NO) {
+		/* it saw only commits the running sync covers */
+		c->held = HELD_RUNNING;
+		c->held_next = s->syncing;
+		s->syncing = c;
+	}
 }
 
 /* response_reset: the server's response object, cleared for a new answer. */
@@ -745,7 +814,7 @@ static void answer(struct http_conn *c, struct http_response *r)
 	struct http_server *s = c->srv;
 	int head_only = str_eq_c(c->req.h.method, "HEAD");
 	emit(c, r, head_only);
-	if (s->cfg.durable_pending && s->cfg.durable_pending(s->cfg.ctx))
+	if (s->cfg.durable_pending)
 		hold(c);
 	if (r->stream_open) {
 		http_stream_open_fn *open = r->stream_open;
@@ -864,7 +933,7 @@ void http_deferred_end(struct http_deferred *d)
 		}
 		request_drop(c);
 		conn_free(c);
-		if (--s->nzombies == 0 && s->stopped)
+		if (--s->nzombies == 0 && s->stopped && !s->sync_running)
 			server_free(s);
 		return;
 	}
@@ -1038,14 +1107,15 @@ void http_server_stop(struct http_server *s)
 	loop_watch(s->loop, s->fd, 0, NULL, NULL);
 	close(s->fd);
 	loop_timer_cancel(s->loop, s->sweep_timer);
-	if (s->release_timer) {
+	if (s->release_timer)
 		loop_timer_cancel(s->loop, s->release_timer);
+	if (s->release_timer || s->sync_running)
 		s->cfg.durable_sync(s->cfg.ctx);
-	}
 	while (s->conns)
 		conn_close(s->conns);
-	if (s->nzombies) {
-		/* answers still owed: the last http_deferred_end frees s */
+	if (s->nzombies || s->sync_running) {
+		/* answers still owed, or a sync that will call back: the last
+		 * http_deferred_end or sync_done frees s */
 		s->stopped = 1;
 		return;
 	}

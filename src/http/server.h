@@ -27,6 +27,16 @@ struct http_server_config {
 	 * loop iteration one durable_sync(ctx) releases every held answer. */
 	int (*durable_pending)(void *ctx);
 	void (*durable_sync)(void *ctx);
+	/* Optional, the same sync without blocking the loop: starts one that
+	 * covers every commit made so far (after which durable_pending is 0
+	 * until the next commit) and calls done(arg, 1) on the loop thread
+	 * once it is on disk, possibly before returning. While it runs,
+	 * answers that saw only what it covers wait for it, the rest for the
+	 * next one, so commits go on meanwhile. done(arg, 0): what they saw
+	 * was lost, so their connections are closed unanswered (a client
+	 * retries; nothing lost was acknowledged). durable_sync stays the
+	 * fallback when the server stops. */
+	void (*durable_sync_start)(void *ctx, void (*done)(void *arg, int ok), void *arg);
 };
 
 /* http_server_start: binds, listens and registers with the loop. Returns

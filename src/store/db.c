@@ -25,7 +25,14 @@ struct db_watch {
 struct db {
 	sqlite3 *conn;
 	int unsynced; /* a commit since the last db_sync */
-	int wal_fd;   /* db_wal_fd's descriptor, -1 until asked for */
+	/* the batch (db_batch_begin): an open transaction shared by the
+	 * batched transactions of one loop iteration */
+	int batch_open;
+	int batch_depth;  /* a batched transaction is open inside it */
+	int batch_failed; /* a batch's COMMIT failed since db_sync_start */
+	void (*on_batch)(void *arg);
+	void *on_batch_arg;
+	int wal_fd; /* db_wal_fd's descriptor, -1 until asked for */
 	struct db *next_open;
 	struct db_watch watch[DB_WATCH_MAX];
 	size_t nwatch;
@@ -195,6 +202,8 @@ sqlite3 *db_sqlite(struct db *db)
 	return db->conn;
 }
 
+static int batch_flush(struct db *db);
+
 sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 {
 	uintptr_t h = (uintptr_t)sql;
@@ -206,6 +215,10 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 		if (s->sql == sql) {
 			sqlite3_reset(s->st);
 			sqlite3_clear_bindings(s->st);
+			/* a write outside the batched transactions must not join the
+			 * batch (its own commit, and any rollback, are the caller's) */
+			if (db->batch_open && !db->batch_depth && !sqlite3_stmt_readonly(s->st))
+				batch_flush(db);
 			return s->st;
 		}
 		if (!s->sql) {
@@ -214,6 +227,8 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 				fb_die("store: cannot prepare [%s]: %s", sql,
 				       sqlite3_errmsg(db->conn));
 			s->sql = sql;
+			if (db->batch_open && !db->batch_depth && !sqlite3_stmt_readonly(s->st))
+				batch_flush(db);
 			return s->st;
 		}
 	}
@@ -241,6 +256,8 @@ uint64_t db_watch_gen(const struct db *db, int watch)
 
 int db_begin(struct db *db)
 {
+	if (db->batch_open && !db->batch_depth)
+		batch_flush(db);
 	return sqlite3_step(db_stmt(db, "BEGIN IMMEDIATE")) == SQLITE_DONE
 		   ? SQLITE_OK
 		   : sqlite3_errcode(db->conn);
@@ -261,6 +278,8 @@ void db_rollback(struct db *db)
 int db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;
+	if (db->batch_open && !db->batch_depth)
+		batch_flush(db);
 	int rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK)
 		log_error("store: %s", msg ? msg : sqlite3_errstr(rc));
@@ -277,11 +296,12 @@ int db_step_done(sqlite3_stmt *st)
 
 int db_unsynced(const struct db *db)
 {
-	return db->unsynced;
+	return db->unsynced || db->batch_open;
 }
 
 void db_sync(struct db *db)
 {
+	batch_flush(db);
 	if (!db->unsynced)
 		return;
 	/* the WAL's own file object: its xSync is SQLite's fdatasync, which
@@ -312,6 +332,7 @@ void db_barrier(void)
 
 int db_wal_fd(struct db *db)
 {
+	batch_flush(db); /* "the commits made before the call" include the batch */
 	if (db->wal_fd >= 0)
 		return db->wal_fd;
 	/* fogbank's own descriptor of the same file: fdatasync flushes the
@@ -324,4 +345,108 @@ int db_wal_fd(struct db *db)
 	if (db->wal_fd < 0)
 		fb_die("store: cannot open the write-ahead log: %s", strerror(errno));
 	return db->wal_fd;
+}
+
+int db_sync_start(struct db *db)
+{
+	batch_flush(db);
+	if (db->batch_failed) {
+		db->batch_failed = 0;
+		return -2;
+	}
+	if (!db->unsynced)
+		return -1;
+	const char *path = sqlite3_db_filename(db->conn, "main");
+	if (!path || !*path) { /* an in-memory database (unit tests) */
+		db->unsynced = 0;
+		return -1;
+	}
+	int fd = db_wal_fd(db);
+	/* every frame committed so far was written (write(2) returned) before
+	 * this point, so an fdatasync that starts later covers them all */
+	db->unsynced = 0;
+	return fd;
+}
+
+/* batch_flush: commits the open batch, when no batched transaction is
+ * inside it. On failure (a full disk, an I/O error) the batch is rolled
+ * back and remembered for db_sync_start, which reports it so that no
+ * answer that saw the batch goes out. Returns 0, or -1 when it failed. */
+static int batch_flush(struct db *db)
+{
+	if (!db->batch_open || db->batch_depth)
+		return 0;
+	db->batch_open = 0;
+	int rc = sqlite3_step(db_stmt(db, "COMMIT"));
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_error("store: commit of a batch failed: %s", sqlite3_errmsg(db->conn));
+	db_rollback(db);
+	rollback_cb(db); /* ROLLBACK may not run the hook if SQLite already did */
+	db->batch_failed = 1;
+	return -1;
+}
+
+void db_batch_hook(struct db *db, void (*fn)(void *arg), void *arg)
+{
+	db->on_batch = fn;
+	db->on_batch_arg = arg;
+}
+
+int db_batch_begin(struct db *db)
+{
+	if (db->batch_depth)
+		return SQLITE_MISUSE; /* batched transactions do not nest */
+	if (!db->batch_open) {
+		if (!sqlite3_get_autocommit(db->conn))
+			return SQLITE_MISUSE; /* inside a caller's db_begin */
+		int rc = sqlite3_step(db_stmt(db, "BEGIN IMMEDIATE"));
+		if (rc != SQLITE_DONE)
+			return sqlite3_errcode(db->conn);
+		db->batch_open = 1;
+		if (db->on_batch)
+			db->on_batch(db->on_batch_arg);
+	}
+	int rc = sqlite3_step(db_stmt(db, "SAVEPOINT batched"));
+	if (rc != SQLITE_DONE) {
+		rc = sqlite3_errcode(db->conn);
+		batch_flush(db);
+		return rc;
+	}
+	db->batch_depth = 1;
+	return SQLITE_OK;
+}
+
+int db_batch_commit(struct db *db)
+{
+	int rc = sqlite3_step(db_stmt(db, "RELEASE batched"));
+	if (rc != SQLITE_DONE) {
+		rc = sqlite3_errcode(db->conn);
+		db_batch_rollback(db);
+		return rc;
+	}
+	db->batch_depth = 0;
+	return SQLITE_OK;
+}
+
+void db_batch_rollback(struct db *db)
+{
+	if (!db->batch_depth)
+		return;
+	sqlite3_step(db_stmt(db, "ROLLBACK TO batched"));
+	sqlite3_step(db_stmt(db, "RELEASE batched"));
+	db->batch_depth = 0;
+	/* the update hook saw changes that are now undone: caches filled
+	 * since must not be trusted (no rollback hook runs for a savepoint) */
+	rollback_cb(db);
+}
+
+int db_batch_flush(struct db *db)
+{
+	return batch_flush(db);
+}
+
+int db_in_tx(const struct db *db)
+{
+	return db->batch_depth || (!db->batch_open && !sqlite3_get_autocommit(db->conn));
 }

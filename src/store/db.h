@@ -49,7 +49,35 @@ uint64_t db_watch_gen(const struct db *db, int watch);
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
-/* db_unsynced: 1 when a commit since the last db_sync is not yet on disk. */
+/* Batched transactions: the short transactions of one loop iteration
+ * (S3's small PUTs, say) share one SQLite transaction, each inside a
+ * savepoint, so their index pages are written to the WAL once per batch
+ * instead of once each. The batch commits when the iteration ends (the
+ * db_batch_hook's job), at the next sync, or before any other writer: a
+ * db_begin, db_exec or a writing db_stmt outside a batched transaction.
+ * Until then nothing of it survives kill -9, so, like an unsynced commit,
+ * an open batch holds every answer (db_unsynced).
+ *
+ * db_batch_hook: fn(arg) runs whenever a batch opens; it must see that
+ * db_batch_flush runs before the loop iteration ends. */
+void db_batch_hook(struct db *db, void (*fn)(void *arg), void *arg);
+/* db_batch_begin: opens a batched transaction (joining or opening the
+ * batch). Not inside another transaction. SQLITE_OK or an error code. */
+int db_batch_begin(struct db *db);
+/* db_batch_commit: ends the batched transaction, keeping its changes in
+ * the batch (on failure they are rolled back). SQLITE_OK or an error. */
+int db_batch_commit(struct db *db);
+/* db_batch_rollback: undoes the batched transaction (not the batch). */
+void db_batch_rollback(struct db *db);
+/* db_batch_flush: commits the open batch unless a batched transaction is
+ * inside it. 0, or -1 when the COMMIT failed: the batch is rolled back
+ * and the next db_sync_start says so. */
+int db_batch_flush(struct db *db);
+/* db_in_tx: 1 inside a db_begin or batched transaction (where a helper
+ * should join its caller's transaction), 0 otherwise. */
+int db_in_tx(const struct db *db);
+/* db_unsynced: 1 when a change is not yet on disk: a commit since the
+ * last db_sync, or an open batch. */
 int db_unsynced(const struct db *db);
 /* db_sync: makes every commit so far durable (one fdatasync of the WAL);
  * does nothing when there is none. Dies when the fsync fails. */
@@ -63,6 +91,13 @@ void db_barrier(void);
  * the call durable: the barrier of a worker that destroys what a commit
  * stopped naming (S3's unlinks). */
 int db_wal_fd(struct db *db);
+/* db_sync_start: the first half of an asynchronous db_sync. Commits the
+ * batch, clears the unsynced mark and returns the descriptor (db_wal_fd)
+ * that a worker must fdatasync before any answer that saw the commits so
+ * far goes out; -1 when there is nothing to sync; -2 when a batch failed
+ * to commit since the last call (no answer that saw it may go out). Commits made after the call mark the
+ * store unsynced again and need a later sync. */
+int db_sync_start(struct db *db);
 /* db_exec: runs statements with no results; SQLITE_OK or an error code. */
 int db_exec(struct db *db, const char *sql);
 /* db_step_done: steps a write statement to completion and resets it;

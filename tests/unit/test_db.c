@@ -1,5 +1,6 @@
 /* test_db.c - the store's change counters (db_watch), which in-memory
- * caches in front of SQLite rely on to notice every write. */
+ * caches in front of SQLite rely on to notice every write, and its
+ * batched transactions (db_batch_begin). */
 #include "store/db.h"
 #include "test.h"
 #include <stdlib.h>
@@ -8,7 +9,10 @@ static const struct db_migration db_test_steps[] = {
     {"dbtest", 1,
      "CREATE TABLE sm_a(id INTEGER PRIMARY KEY, v TEXT);"
      "CREATE TABLE sm_b(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;"
-     "CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);"},
+     "CREATE TABLE other(id INTEGER PRIMARY KEY, v TEXT);"
+     /* checked only when the outermost transaction commits */
+     "CREATE TABLE fk_child(id INTEGER PRIMARY KEY,"
+     " parent INTEGER REFERENCES sm_a(id) DEFERRABLE INITIALLY DEFERRED);"},
     {NULL},
 };
 static const struct db_migration *const db_test_migs[] = {db_test_steps, NULL};
@@ -67,4 +71,106 @@ TEST(db_watch_counters_differ_between_connections)
 	CHECK(db_watch_gen(c, db_watch(c, "sm_")) != ga);
 	db_close(b);
 	db_close(c);
+}
+
+static int count_rows(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return n;
+}
+
+static int batch_opens;
+static void count_open(void *arg)
+{
+	batch_opens++;
+}
+
+TEST(db_batch_shares_one_transaction_and_undoes_only_its_own)
+{
+	struct db *db = open_test_db();
+	batch_opens = 0;
+	db_batch_hook(db, count_open, NULL);
+	CHECK(db_batch_begin(db) == SQLITE_OK);
+	CHECK(db_in_tx(db) == 1);
+	CHECK(db_batch_begin(db) == SQLITE_MISUSE); /* no nesting */
+	CHECK(db_step_done(db_stmt(db, "INSERT INTO sm_a(v) VALUES ('kept')")) == SQLITE_DONE);
+	CHECK(db_batch_commit(db) == SQLITE_OK);
+	CHECK(db_in_tx(db) == 0);
+	CHECK(db_unsynced(db) == 1); /* the open batch holds answers */
+	CHECK(sqlite3_get_autocommit(db_sqlite(db)) == 0);
+	CHECK(db_batch_begin(db) == SQLITE_OK); /* joins the same batch */
+	CHECK(batch_opens == 1);
+	CHECK(db_step_done(db_stmt(db, "INSERT INTO sm_a(v) VALUES ('undone')")) == SQLITE_DONE);
+	db_batch_rollback(db);
+	CHECK(db_batch_flush(db) == 0);
+	CHECK(sqlite3_get_autocommit(db_sqlite(db)) == 1);
+	CHECK(count_rows(db, "SELECT count(*) FROM sm_a WHERE v = 'kept'") == 1);
+	CHECK(count_rows(db, "SELECT count(*) FROM sm_a WHERE v = 'undone'") == 0);
+	CHECK(db_batch_begin(db) == SQLITE_OK); /* a new batch */
+	CHECK(batch_opens == 2);
+	db_batch_rollback(db);
+	db_close(db);
+}
+
+TEST(db_batch_commits_before_any_other_writer)
+{
+	struct db *db = open_test_db();
+	CHECK(db_batch_begin(db) == SQLITE_OK);
+	CHECK(db_step_done(db_stmt(db, "INSERT INTO sm_a(v) VALUES ('b')")) == SQLITE_DONE);
+	CHECK(db_batch_commit(db) == SQLITE_OK);
+	/* a reader shares the batch (and sees it) */
+	CHECK(count_rows(db, "SELECT count(*) FROM sm_a") == 1);
+	CHECK(sqlite3_get_autocommit(db_sqlite(db)) == 0);
+	/* a writer outside it gets the batch committed first, so its own
+	 * statement autocommits (or its db_begin works) */
+	sqlite3_stmt *st = db_stmt(db, "INSERT INTO other(v) VALUES ('o')");
+	CHECK(sqlite3_get_autocommit(db_sqlite(db)) == 1);
+	CHECK(db_step_done(st) == SQLITE_DONE);
+	CHECK(db_batch_begin(db) == SQLITE_OK);
+	CHECK(db_batch_commit(db) == SQLITE_OK);
+	CHECK(db_begin(db) == SQLITE_OK); /* commits the batch, then begins */
+	CHECK(db_in_tx(db) == 1);
+	CHECK(db_batch_begin(db) == SQLITE_MISUSE); /* not inside a db_begin */
+	CHECK(db_commit(db) == SQLITE_OK);
+	CHECK(count_rows(db, "SELECT count(*) FROM other") == 1);
+	db_close(db);
+}
+
+TEST(db_batch_rollback_moves_watch)
+{
+	struct db *db = open_test_db();
+	int w = db_watch(db, "sm_");
+	CHECK(db_batch_begin(db) == SQLITE_OK);
+	CHECK(db_exec(db, "INSERT INTO sm_b(k, v) VALUES ('k', 'v')") == SQLITE_OK);
+	uint64_t g = db_watch_gen(db, w); /* WITHOUT ROWID: no update hook */
+	db_batch_rollback(db);
+	CHECK(db_watch_gen(db, w) != g);
+	CHECK(db_batch_flush(db) == 0);
+	CHECK(count_rows(db, "SELECT count(*) FROM sm_b") == 0);
+	db_close(db);
+}
+
+TEST(db_batch_commit_failure_is_reported_to_the_next_sync)
+{
+	struct db *db = open_test_db();
+	int w = db_watch(db, "sm_");
+	CHECK(db_batch_begin(db) == SQLITE_OK);
+	CHECK(db_exec(db, "INSERT INTO sm_a(v) VALUES ('lost')") == SQLITE_OK);
+	CHECK(db_batch_commit(db) == SQLITE_OK);
+	CHECK(db_batch_begin(db) == SQLITE_OK);
+	/* a dangling deferred reference: fine until the batch's COMMIT */
+	CHECK(db_exec(db, "INSERT INTO fk_child(parent) VALUES (999)") == SQLITE_OK);
+	CHECK(db_batch_commit(db) == SQLITE_OK);
+	uint64_t g = db_watch_gen(db, w);
+	CHECK(db_batch_flush(db) == -1);
+	CHECK(db_watch_gen(db, w) != g);
+	CHECK(sqlite3_get_autocommit(db_sqlite(db)) == 1);
+	/* the whole batch is gone, and the next sync says so once */
+	CHECK(count_rows(db, "SELECT count(*) FROM sm_a") == 0);
+	CHECK(count_rows(db, "SELECT count(*) FROM fk_child") == 0);
+	CHECK(db_sync_start(db) == -2);
+	CHECK(db_sync_start(db) == -1);
+	db_close(db);
 }

@@ -78,7 +78,7 @@ void iam_usage_flush(struct fogbank *fb)
 	int any = 0;
 	for (size_t i = 0; i < USAGE_SLOTS && !any; i++)
 		any = tab[i].dirty;
-	if (!any || !sqlite3_get_autocommit(db_sqlite(fb->db)))
+	if (!any || db_in_tx(fb->db))
 		return;
 	if (db_begin(fb->db) != SQLITE_OK)
 		return;

@@ -189,7 +189,7 @@ const char *kms_managed_key(struct aws_call *c, const char *alias)
 	/* Join the caller's transaction if it has one, so its rollback also
 	 * undoes the key; otherwise make key + alias atomic ourselves. */
 	struct db *db = c->fb->db;
-	int own = sqlite3_get_autocommit(db_sqlite(db));
+	int own = !db_in_tx(db);
 	if (own && kms_tx_begin(c) < 0)
 		return NULL;
 	const char *svc = strncmp(alias, "aws/", 4) == 0 ? alias + 4 : alias;

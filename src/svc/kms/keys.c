@@ -83,7 +83,7 @@ int kms_key_load(struct aws_call *c, const char *id, struct kms_key *k)
  * transaction when one is open, else in its own. */
 static void purge_key(struct db *db, struct kms_keyring *kr, const char *id)
 {
-	int own = sqlite3_get_autocommit(db_sqlite(db));
+	int own = !db_in_tx(db);
 	if (own && db_begin(db) != SQLITE_OK)
 		return;
 	sqlite3_stmt *st = db_stmt(db, "DELETE FROM kms_aliases WHERE key_id = ?1");

@@ -211,7 +211,7 @@ int logs_put_internal(struct fogbank *fb, const char *account, const char *regio
 		      const struct str *msgs, size_t n)
 {
 	int64_t gid, sid, now = fb_wall_ms();
-	int own = sqlite3_get_autocommit(db_sqlite(fb->db));
+	int own = !db_in_tx(fb->db);
 	if (own && db_begin(fb->db) != SQLITE_OK)
 		return -1;
 	int rc = ensure(fb, account, region, group, stream, create_group, &gid, &sid) < 0

@@ -143,6 +143,9 @@ void s3_store_tx_done(int committed);
  * commit and unlink cannot leak it). 0 or an sqlite error code. The
  * unlink itself runs on a worker thread after the commit. */
 int s3_store_unlink_later(struct db *db, const char *id);
+/* s3_store_tx_has_files: 1 when the open transaction publishes or
+ * unlinks data files (so it must really commit before it ends). */
+int s3_store_tx_has_files(void);
 /* s3_store_unlinks_pending: 1 while unlinks of committed transactions
  * may still be running (their s3_gc rows must stay). */
 int s3_store_unlinks_pending(void);

@@ -332,6 +332,11 @@ void s3_store_tx_done(int committed)
 	st.fresh.n = st.dead.n = 0;
 }
 
+int s3_store_tx_has_files(void)
+{
+	return st.fresh.n || st.dead.n;
+}
+
 int s3_store_unlinks_pending(void)
 {
 	return st.unlinks > 0;

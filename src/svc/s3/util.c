@@ -75,17 +75,30 @@ int s3_bucket_arg(struct aws_call *c, struct s3_bucket *b)
 	return 0;
 }
 
+/* tx_rollback: undoes the call's transaction, batched or not. */
+static void tx_rollback(struct aws_call *c)
+{
+	if (c->http)
+		db_batch_rollback(c->fb->db);
+	else
+		db_rollback(c->fb->db);
+}
+
 int s3_tx_begin(struct aws_call *c)
 {
-	int rc = db_begin(c->fb->db);
+	/* a request's transaction joins the loop iteration's batch (its
+	 * answer waits for the batch's commit and sync anyway); the
+	 * lifecycle sweep (no request) commits on its own */
+	int rc = c->http ? db_batch_begin(c->fb->db) : db_begin(c->fb->db);
 	if (rc != SQLITE_OK)
 		return s3_fail_db(c, rc);
 	s3_store_tx_reset();
 	/* rows of earlier transactions, once no unlink of theirs is still
 	 * running on a worker (recovery redoes any a crash cut short) */
-	rc = s3_store_unlinks_pending() ? SQLITE_OK : db_exec(c->fb->db, "DELETE FROM s3_gc");
-	if (rc != SQLITE_OK) {
-		db_rollback(c->fb->db);
+	rc = s3_store_unlinks_pending() ? SQLITE_OK
+					: db_step_done(db_stmt(c->fb->db, "DELETE FROM s3_gc"));
+	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+		tx_rollback(c);
 		return s3_fail_db(c, rc);
 	}
 	return 0;
@@ -94,16 +107,21 @@ int s3_tx_begin(struct aws_call *c)
 int s3_tx_end(struct aws_call *c, int ok)
 {
 	if (ok == 0) {
-		int rc = db_commit(c->fb->db);
+		int rc = c->http ? db_batch_commit(c->fb->db) : db_commit(c->fb->db);
+		/* data files are published (renamed into obj/) and unlinked only
+		 * once their transaction is really committed: commit the batch */
+		if (rc == SQLITE_OK && c->http && s3_store_tx_has_files() &&
+		    db_batch_flush(c->fb->db) < 0)
+			rc = SQLITE_IOERR;
 		if (rc == SQLITE_OK) {
 			s3_store_tx_done(1);
 			return 0;
 		}
-		db_rollback(c->fb->db);
+		tx_rollback(c);
 		s3_store_tx_done(0);
 		return s3_fail_db(c, rc);
 	}
-	db_rollback(c->fb->db);
+	tx_rollback(c);
 	s3_store_tx_done(0);
 	return -1;
 }

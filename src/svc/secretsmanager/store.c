@@ -157,7 +157,7 @@ int sm_purge_one(struct db *db, int64_t id)
 	    "DELETE FROM sm_tags WHERE secret_id = ?1",
 	    "DELETE FROM sm_secrets WHERE id = ?1",
 	};
-	int own = sqlite3_get_autocommit(db_sqlite(db));
+	int own = !db_in_tx(db);
 	sm_hot_invalidate();
 	if (own && db_begin(db) != SQLITE_OK)
 		return SQLITE_BUSY;
