@@ -106,16 +106,11 @@ static void purge_cb(struct loop *l, void *arg)
 }
 
 /* cmd_up: runs the daemon in the foreground until SIGINT/SIGTERM. */
-/* store_unsynced / store_sync: the HTTP server's group-commit hooks
+/* store_unsynced / store_sync_start: the HTTP server's group-commit hooks
  * over fogbank's one state store (see http/server.h, store/db.h). */
 static int store_unsynced(void *ctx)
 {
 	return db_unsynced(((struct fogbank *)ctx)->db);
-}
-
-static void store_sync(void *ctx)
-{
-	db_sync(((struct fogbank *)ctx)->db);
 }
 
 /* the asynchronous store_sync (store/syncer.h); one per process */
@@ -254,7 +249,6 @@ static int cmd_up(int argc, char **argv)
 	    .handler = aws_dispatch,
 	    .ctx = &fb,
 	    .durable_pending = store_unsynced,
-	    .durable_sync = store_sync,
 	    .durable_sync_start = store_sync_start,
 	};
 	syncer = db_syncer_new(l, fb.db);

@@ -745,18 +745,13 @@ static void sync_done(void *arg, int ok)
 }
 
 /* release_cb: the end of a loop iteration in which answers were held:
- * one sync makes every write behind them durable, then they all go out.
- * With durable_sync_start the sync runs beside the loop; while it does,
- * newly held answers wait for sync_done to start the next. */
+ * one sync, beside the loop, makes every write behind them durable, and
+ * sync_done sends them; answers held while it runs wait for sync_done
+ * to start the next. */
 static void release_cb(struct loop *l, void *arg)
 {
 	struct http_server *s = arg;
 	s->release_timer = 0;
-	if (!s->cfg.durable_sync_start) {
-		s->cfg.durable_sync(s->cfg.ctx);
-		release_list(&s->held);
-		return;
-	}
 	if (s->sync_running || !s->held)
 		return;
 	/* the held answers become the running sync's */
@@ -1107,10 +1102,10 @@ void http_server_stop(struct http_server *s)
 	loop_watch(s->loop, s->fd, 0, NULL, NULL);
 	close(s->fd);
 	loop_timer_cancel(s->loop, s->sweep_timer);
+	/* held answers are dropped unsent with their connections: nothing
+	 * they saw was acknowledged, and the store syncs when it closes */
 	if (s->release_timer)
 		loop_timer_cancel(s->loop, s->release_timer);
-	if (s->release_timer || s->sync_running)
-		s->cfg.durable_sync(s->cfg.ctx);
 	while (s->conns)
 		conn_close(s->conns);
 	if (s->nzombies || s->sync_running) {

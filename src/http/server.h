@@ -21,21 +21,19 @@ struct http_server_config {
 	int64_t idle_ms;       /* idle keep-alive connections are closed */
 	http_handler_fn *handler;
 	void *ctx;
-	/* Group commit (NULL: answers go out at once). After each handler,
-	 * durable_pending(ctx) says whether state it may have seen or written
-	 * is not yet on disk; if so the answer is held, and at the end of the
-	 * loop iteration one durable_sync(ctx) releases every held answer. */
-	int (*durable_pending)(void *ctx);
-	void (*durable_sync)(void *ctx);
-	/* Optional, the same sync without blocking the loop: starts one that
-	 * covers every commit made so far (after which durable_pending is 0
+	/* Group commit (both NULL: answers go out at once). After each
+	 * handler, durable_pending(ctx) says whether state it may have seen
+	 * or written is not yet on disk; if so the answer is held. At the end
+	 * of the loop iteration durable_sync_start(ctx, done, arg) starts a
+	 * sync covering every commit so far (after which durable_pending is 0
 	 * until the next commit) and calls done(arg, 1) on the loop thread
 	 * once it is on disk, possibly before returning. While it runs,
 	 * answers that saw only what it covers wait for it, the rest for the
 	 * next one, so commits go on meanwhile. done(arg, 0): what they saw
 	 * was lost, so their connections are closed unanswered (a client
-	 * retries; nothing lost was acknowledged). durable_sync stays the
-	 * fallback when the server stops. */
+	 * retries; nothing lost was acknowledged). Answers still held when
+	 * the server stops are never sent. */
+	int (*durable_pending)(void *ctx);
 	void (*durable_sync_start)(void *ctx, void (*done)(void *arg, int ok), void *arg);
 };
 

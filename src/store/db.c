@@ -208,6 +208,16 @@ sqlite3 *db_sqlite(struct db *db)
 
 static int batch_flush(struct db *db);
 
+/* stmt_ready: hands out st; a write outside the batched transactions
+ * must not join the batch (its own commit, and any rollback, are the
+ * caller's), so the batch commits first. */
+static sqlite3_stmt *stmt_ready(struct db *db, sqlite3_stmt *st)
+{
+	if (db->batch_open && !db->batch_depth && !sqlite3_stmt_readonly(st))
+		batch_flush(db);
+	return st;
+}
+
 sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 {
 	uintptr_t h = (uintptr_t)sql;
@@ -219,11 +229,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 		if (s->sql == sql) {
 			sqlite3_reset(s->st);
 			sqlite3_clear_bindings(s->st);
-			/* a write outside the batched transactions must not join the
-			 * batch (its own commit, and any rollback, are the caller's) */
-			if (db->batch_open && !db->batch_depth && !sqlite3_stmt_readonly(s->st))
-				batch_flush(db);
-			return s->st;
+			return stmt_ready(db, s->st);
 		}
 		if (!s->sql) {
 			if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st,
@@ -231,9 +237,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
 				fb_die("store: cannot prepare [%s]: %s", sql,
 				       sqlite3_errmsg(db->conn));
 			s->sql = sql;
-			if (db->batch_open && !db->batch_depth && !sqlite3_stmt_readonly(s->st))
-				batch_flush(db);
-			return s->st;
+			return stmt_ready(db, s->st);
 		}
 	}
 	fb_die("store: statement cache full");
@@ -260,8 +264,7 @@ uint64_t db_watch_gen(const struct db *db, int watch)
 
 int db_begin(struct db *db)
 {
-	if (db->batch_open && !db->batch_depth)
-		batch_flush(db);
+	batch_flush(db);
 	return sqlite3_step(db_stmt(db, "BEGIN IMMEDIATE")) == SQLITE_DONE
 		   ? SQLITE_OK
 		   : sqlite3_errcode(db->conn);
@@ -282,8 +285,7 @@ void db_rollback(struct db *db)
 int db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;
-	if (db->batch_open && !db->batch_depth)
-		batch_flush(db);
+	batch_flush(db);
 	int rc = sqlite3_exec(db->conn, sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK)
 		log_error("store: %s", msg ? msg : sqlite3_errstr(rc));
@@ -303,19 +305,24 @@ int db_unsynced(const struct db *db)
 	return db->unsynced || db->batch_open;
 }
 
-void db_sync(struct db *db)
+/* sync_due: commits the batch; 1 when a commit is not yet on disk, 0
+ * when none is, or when the database lives in memory (unit tests). */
+static int sync_due(struct db *db)
 {
 	batch_flush(db);
-	if (!db->unsynced)
+	const char *path = sqlite3_db_filename(db->conn, "main");
+	if (!path || !*path)
+		db->unsynced = 0;
+	return db->unsynced;
+}
+
+void db_sync(struct db *db)
+{
+	if (!sync_due(db))
 		return;
 	/* the WAL's own file object: its xSync is SQLite's fdatasync, which
 	 * also syncs the directory the first time after creating the file */
 	sqlite3_file *wal = NULL;
-	const char *path = sqlite3_db_filename(db->conn, "main");
-	if (!path || !*path) { /* an in-memory database (unit tests) */
-		db->unsynced = 0;
-		return;
-	}
 	if (sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
 		SQLITE_OK ||
 	    !wal || !wal->pMethods)
@@ -353,18 +360,13 @@ int db_wal_fd(struct db *db)
 
 int db_sync_start(struct db *db)
 {
-	batch_flush(db);
+	int due = sync_due(db);
 	if (db->batch_failed) {
 		db->batch_failed = 0;
 		return -2;
 	}
-	if (!db->unsynced)
+	if (!due)
 		return -1;
-	const char *path = sqlite3_db_filename(db->conn, "main");
-	if (!path || !*path) { /* an in-memory database (unit tests) */
-		db->unsynced = 0;
-		return -1;
-	}
 	int fd = db_wal_fd(db);
 	/* every frame committed so far was written (write(2) returned) before
 	 * this point, so an fdatasync that starts later covers them all */

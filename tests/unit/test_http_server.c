@@ -38,11 +38,6 @@ static int t_pending(void *ctx)
 	return ts.pending;
 }
 
-static void t_sync_blocking(void *ctx)
-{
-	ts.pending = 0;
-}
-
 /* t_finish: runs after the iteration that started the sync: checks that
  * the answer is still held, ends the sync, reads what the client gets. */
 static void t_finish(struct loop *l, void *arg)
@@ -81,7 +76,6 @@ static void run_one(int ok)
 	    .idle_ms = 10000,
 	    .handler = t_handler,
 	    .durable_pending = t_pending,
-	    .durable_sync = t_sync_blocking,
 	    .durable_sync_start = t_sync_start,
 	};
 	struct http_server *s = http_server_start(ts.loop, &cfg);
