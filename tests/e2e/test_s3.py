@@ -500,6 +500,75 @@ def test_versioning_and_delete_markers(fb):
     s3.delete_bucket(Bucket="versions")
 
 
+def obj_files_with(fb, needle):
+    """Data files under <data_dir>/s3/obj holding needle."""
+    hits = []
+    for path in glob.glob(os.path.join(fb.data_dir, "s3", "obj", "**"), recursive=True):
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                if needle in f.read():
+                    hits.append(path)
+    return hits
+
+
+def test_overwrite_and_bucket_changes(fb):
+    """A PUT over a key of a never-versioned bucket rewrites its row in
+    place: nothing of the old version may show through, its data file goes,
+    and versions written later still sort after it. Bucket settings read
+    from the bucket cache must follow every change at once."""
+    new_bucket(fb, "overwrite")
+    s3 = fb.client("s3")
+    s3.put_object(Bucket="overwrite", Key="k", Body=b"first", ContentType="text/plain",
+                  Metadata={"a": "1"}, Tagging="t=1", CacheControl="no-cache")
+    r = s3.put_object(Bucket="overwrite", Key="k", Body=b"second")
+    assert "VersionId" not in r and r["ETag"] == '"%s"' % md5(b"second")
+    o = s3.get_object(Bucket="overwrite", Key="k")
+    assert o["Body"].read() == b"second" and o["ContentType"] == "binary/octet-stream"
+    assert o["Metadata"] == {} and "CacheControl" not in o
+    assert s3.get_object_tagging(Bucket="overwrite", Key="k")["TagSet"] == []
+    # inline -> data file -> inline: the file's bytes leave the disk
+    marker = b"OVERWRITTEN-" + os.urandom(8).hex().encode()
+    big = marker * 10000
+    s3.put_object(Bucket="overwrite", Key="k", Body=big)
+    assert s3.get_object(Bucket="overwrite", Key="k")["Body"].read() == big
+    assert obj_files_with(fb, marker)
+    s3.put_object(Bucket="overwrite", Key="k", Body=b"third")
+    assert s3.get_object(Bucket="overwrite", Key="k")["Body"].read() == b"third"
+    lv = s3.list_object_versions(Bucket="overwrite")["Versions"]
+    assert [(v["Key"], v["VersionId"], v["IsLatest"], v["Size"]) for v in lv] == [("k", "null", True, 5)]
+    fb.stop()
+    fb.start()
+    s3 = fb.client("s3")
+    assert not obj_files_with(fb, marker)
+    assert s3.get_object(Bucket="overwrite", Key="k")["Body"].read() == b"third"
+    # versioning turned on after overwrites: new versions are newer than null
+    s3.put_object(Bucket="overwrite", Key="k", Body=b"fourth")
+    s3.put_bucket_versioning(Bucket="overwrite", VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket="overwrite", Key="k", Body=b"fifth")["VersionId"]
+    assert v1 != "null"
+    ids = [v["VersionId"] for v in s3.list_object_versions(Bucket="overwrite")["Versions"]]
+    assert ids == [v1, "null"]
+    assert s3.get_object(Bucket="overwrite", Key="k", VersionId="null")["Body"].read() == b"fourth"
+    # default encryption set and removed between PUTs
+    s3.put_bucket_encryption(Bucket="overwrite", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    assert s3.put_object(Bucket="overwrite", Key="e", Body=b"x")["ServerSideEncryption"] == "aws:kms"
+    s3.delete_bucket_encryption(Bucket="overwrite")
+    assert s3.put_object(Bucket="overwrite", Key="e", Body=b"x").get("ServerSideEncryption") in (None, "AES256")
+    # a bucket deleted and made again elsewhere is the new one
+    allv = s3.list_object_versions(Bucket="overwrite")
+    s3.delete_objects(Bucket="overwrite", Delete={"Objects": [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in allv.get("Versions", []) + allv.get("DeleteMarkers", [])]})
+    s3.delete_bucket(Bucket="overwrite")
+    expect_error("NoSuchBucket", s3.put_object, Bucket="overwrite", Key="k", Body=b"x")
+    fb.client("s3", region="eu-west-1").create_bucket(
+        Bucket="overwrite", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    loc = s3.get_bucket_location(Bucket="overwrite")["LocationConstraint"]
+    assert loc == "eu-west-1"
+    assert "VersionId" not in s3.put_object(Bucket="overwrite", Key="k", Body=b"new")
+
+
 def test_delete_objects(fb):
     new_bucket(fb, "bulkdel")
     s3 = fb.client("s3")

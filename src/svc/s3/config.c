@@ -12,17 +12,20 @@
 
 struct jv *s3_cfg_get(struct aws_call *c, int64_t bucket_id, const char *kind)
 {
-	sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT value FROM s3_bucket_cfg "
-					      "WHERE bucket_id = ?1 AND kind = ?2");
-	struct jv *v = NULL;
-	sqlite3_bind_int64(st, 1, bucket_id);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = db_col_text(st, 0);
-		v = t ? json_parse(c->a, t, strlen(t), NULL) : NULL;
+	const char *t = NULL;
+	if (!s3_bcache_cfg(c, bucket_id, kind, &t)) {
+		sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT value FROM s3_bucket_cfg "
+						      "WHERE bucket_id = ?1 AND kind = ?2");
+		sqlite3_bind_int64(st, 1, bucket_id);
+		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			t = arena_strdup(c->a, db_col_text(st, 0));
+		sqlite3_reset(st);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			s3_bcache_put_cfg(c, bucket_id, kind, t);
 	}
-	sqlite3_reset(st);
-	return v;
+	return t ? json_parse(c->a, t, strlen(t), NULL) : NULL;
 }
 
 int s3_cfg_put(struct aws_call *c, int64_t bucket_id, const char *kind, const struct jv *v)
@@ -40,6 +43,7 @@ int s3_cfg_put(struct aws_call *c, int64_t bucket_id, const char *kind, const st
 	sqlite3_bind_int64(st, 1, bucket_id);
 	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	rc = db_step_done(st);
+	s3_bcache_invalidate();
 	return rc == SQLITE_DONE ? 0 : s3_fail_db(c, rc);
 }
 

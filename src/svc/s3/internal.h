@@ -146,9 +146,10 @@ int s3_store_unlink_later(struct db *db, const char *id);
 /* s3_store_tx_has_files: 1 when the open transaction publishes or
  * unlinks data files (so it must really commit before it ends). */
 int s3_store_tx_has_files(void);
-/* s3_store_unlinks_pending: 1 while unlinks of committed transactions
- * may still be running (their s3_gc rows must stay). */
-int s3_store_unlinks_pending(void);
+/* s3_store_gc_clear: deletes the s3_gc rows of earlier transactions once
+ * no unlink of theirs may still be running on a worker (recovery redoes
+ * any a crash cut short). SQLITE_OK or an sqlite error code. */
+int s3_store_gc_clear(struct db *db);
 
 /* Where a writer's bytes go and what it computes on the way. */
 struct s3_writer {
@@ -560,6 +561,18 @@ void s3_cors_actual(struct aws_call *c, const struct s3_bucket *b);
 
 /* ---- config.c: per-bucket configuration documents ---- */
 
+/* The bucket cache (bcache.c): bucket rows by name and configuration
+ * documents, valid until any change to s3_buckets, any rollback or
+ * s3_bcache_invalidate. s3_bcache_bucket / s3_bcache_cfg return 1 on a
+ * hit (strings copied into the call's arena; *text NULL: no document),
+ * 0 on a miss; the put functions record what the store answered. */
+int s3_bcache_bucket(struct aws_call *c, const char *name, struct s3_bucket *b);
+void s3_bcache_put_bucket(struct aws_call *c, const struct s3_bucket *b);
+int s3_bcache_cfg(struct aws_call *c, int64_t bucket_id, const char *kind, const char **text);
+void s3_bcache_put_cfg(struct aws_call *c, int64_t bucket_id, const char *kind, const char *text);
+/* s3_bcache_invalidate: a configuration document changed (s3_bucket_cfg
+ * is WITHOUT ROWID, out of the update hook's sight). */
+void s3_bcache_invalidate(void);
 /* s3_cfg_get: the stored configuration <kind> of bucket id as a jv
  * (NULL when none). */
 struct jv *s3_cfg_get(struct aws_call *c, int64_t bucket_id, const char *kind);

@@ -116,12 +116,20 @@ struct put_state {
 	struct s3_object o; /* everything but what the body gives */
 };
 
+/* put_has_conditions: 1 when the PUT carries If-None-Match or If-Match. */
+static int put_has_conditions(const struct aws_call *c)
+{
+	return s3_header(c, "if-none-match").p || s3_header(c, "if-match").p;
+}
+
 /* put_commit: the metadata transaction of a PUT whose body is stored
- * (<sb>, its file registered for publication): the bucket is read again
- * and If-None-Match / If-Match evaluated again inside the transaction,
- * since a deferred PUT's world may have changed meanwhile (two racing
- * conditional PUTs cannot both win). Sets the output. 0 or -1. */
-static int put_commit(struct aws_call *c, struct put_state *ps, struct s3_stored *sb)
+ * (<sb>, its file registered for publication). A deferred PUT's world may
+ * have changed while its body streamed in, so the bucket is read again
+ * and If-None-Match / If-Match evaluated again inside the transaction
+ * (two racing conditional PUTs cannot both win); one stored in the same
+ * turn of the loop as its checks (<deferred> 0) saw nothing else run
+ * meanwhile. Sets the output. 0 or -1. */
+static int put_commit(struct aws_call *c, struct put_state *ps, struct s3_stored *sb, int deferred)
 {
 	struct s3_object *o = &ps->o, cur;
 	struct s3_bucket b = ps->b;
@@ -138,8 +146,8 @@ static int put_commit(struct aws_call *c, struct put_state *ps, struct s3_stored
 		rc = -1;
 		goto out;
 	}
-	rc = s3_bucket_find(c, ps->b.name, &b);
-	if (rc == 0) {
+	rc = deferred ? s3_bucket_find(c, ps->b.name, &b) : 0;
+	if (rc == 0 && deferred && put_has_conditions(c)) {
 		found = s3_object_load(c, b.id, o->key, NULL, &cur);
 		rc = found < 0 || put_conditions(c, found, &cur) < 0 ? -1 : 0;
 	}
@@ -167,7 +175,7 @@ out:
 static void put_stored(struct aws_call *c, struct s3_stored *sb, void *arg)
 {
 	if (sb)
-		put_commit(c, arg, sb);
+		put_commit(c, arg, sb, 1);
 	aws_resume(c);
 }
 
@@ -186,9 +194,11 @@ int s3_op_put_object(struct aws_call *c)
 	if (strlen(key) > S3_MAX_KEY)
 		return aws_fail(c, 400, "KeyTooLongError", "Your key is too long");
 	/* checked now so a failing PUT stores nothing, and again at commit */
-	found = s3_object_load(c, ps->b.id, key, NULL, &cur);
-	if (found < 0 || put_conditions(c, found, &cur) < 0)
-		return -1;
+	if (put_has_conditions(c)) {
+		found = s3_object_load(c, ps->b.id, key, NULL, &cur);
+		if (found < 0 || put_conditions(c, found, &cur) < 0)
+			return -1;
+	}
 	o->tags = s3_parse_tagging(c, jv_get_str(c->in, "Tagging"), &bad);
 	if (bad || s3_sse_choose(c, &ps->b, &sse) < 0)
 		return -1;
@@ -213,7 +223,7 @@ int s3_op_put_object(struct aws_call *c)
 	memset(&sse.ssec.key, 0, sizeof(sse.ssec.key));
 	if (rc < 0)
 		return -1;
-	return put_commit(c, ps, &sb);
+	return put_commit(c, ps, &sb, 0);
 }
 
 /* ---- GET / HEAD ---- */

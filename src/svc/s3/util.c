@@ -39,14 +39,15 @@ int s3_no_such_key(struct aws_call *c)
 	return aws_fail(c, 404, "NoSuchKey", "The specified key does not exist.");
 }
 
-int s3_bucket_find(struct aws_call *c, const char *name, struct s3_bucket *b)
+/* bucket_load: reads bucket <name> from the store into *b and the bucket
+ * cache. 0, or -1 with NoSuchBucket or a store error. */
+static int bucket_load(struct aws_call *c, const char *name, struct s3_bucket *b)
 {
 	sqlite3_stmt *st =
 	    db_stmt(c->fb->db, "SELECT id, name, account, region, created, versioning, object_lock "
 			       "FROM s3_buckets WHERE name = ?1");
-	int rc;
-	sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? s3_no_such_bucket(c, name) : s3_fail_db(c, rc);
@@ -59,6 +60,16 @@ int s3_bucket_find(struct aws_call *c, const char *name, struct s3_bucket *b)
 	b->versioning = sqlite3_column_int(st, 5);
 	b->object_lock = sqlite3_column_int(st, 6);
 	sqlite3_reset(st);
+	s3_bcache_put_bucket(c, b);
+	return 0;
+}
+
+int s3_bucket_find(struct aws_call *c, const char *name, struct s3_bucket *b)
+{
+	if (!name)
+		name = "";
+	if (!s3_bcache_bucket(c, name, b) && bucket_load(c, name, b) < 0)
+		return -1;
 	/* no bucket policies yet: another account's bucket is off limits */
 	if (c->account && strcmp(b->account, c->account) != 0)
 		return aws_fail(c, 403, "AccessDenied", "Access Denied");
@@ -93,11 +104,8 @@ int s3_tx_begin(struct aws_call *c)
 	if (rc != SQLITE_OK)
 		return s3_fail_db(c, rc);
 	s3_store_tx_reset();
-	/* rows of earlier transactions, once no unlink of theirs is still
-	 * running on a worker (recovery redoes any a crash cut short) */
-	rc = s3_store_unlinks_pending() ? SQLITE_OK
-					: db_step_done(db_stmt(c->fb->db, "DELETE FROM s3_gc"));
-	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+	rc = s3_store_gc_clear(c->fb->db);
+	if (rc != SQLITE_OK) {
 		tx_rollback(c);
 		return s3_fail_db(c, rc);
 	}

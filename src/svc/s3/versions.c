@@ -124,6 +124,83 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
+/* bind_version: binds what a new version row holds, ?4 .. ?20 of the
+ * INSERT and UPDATE statements below. */
+static void bind_version(sqlite3_stmt *st, const struct s3_object *o)
+{
+	sqlite3_bind_int(st, 4, o->delete_marker);
+	sqlite3_bind_int64(st, 5, o->size);
+	sqlite3_bind_text(st, 6, o->etag ? o->etag : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, o->mtime_ms);
+	sqlite3_bind_text(st, 8, o->storage_class ? o->storage_class : "STANDARD", -1,
+			  SQLITE_STATIC);
+	bind_opt(st, 9, o->headers);
+	bind_opt(st, 10, o->meta);
+	bind_opt(st, 11, o->tags);
+	bind_opt(st, 12, o->cks_algo);
+	bind_opt(st, 13, o->cks);
+	bind_opt(st, 14, o->sse);
+	bind_opt(st, 15, o->kms_key);
+	bind_opt(st, 16, o->enc_ctx);
+	if (o->data_key.n)
+		sqlite3_bind_blob(st, 17, o->data_key.p, (int)o->data_key.n, SQLITE_STATIC);
+	sqlite3_bind_int(st, 18, o->bucket_key);
+	bind_opt(st, 19, o->file);
+	bind_opt(st, 20, o->parts);
+}
+
+/* put_data: stores the inline bytes of version <o> (a file or a delete
+ * marker has none); <had> says whether an s3_data row already exists for
+ * its id (then it is overwritten in place: same-size bytes rewrite the
+ * same pages). 0 or -1. */
+static int put_data(struct aws_call *c, const struct s3_object *o, int had, struct str data)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (o->file || o->delete_marker) {
+		if (!had)
+			return 0;
+		st = db_stmt(c->fb->db, "DELETE FROM s3_data WHERE object_id = ?1");
+	} else if (had) {
+		st = db_stmt(c->fb->db, "UPDATE s3_data SET data = ?2 WHERE object_id = ?1");
+	} else {
+		st = db_stmt(c->fb->db, "INSERT INTO s3_data(object_id, data) VALUES(?1, ?2)");
+	}
+	sqlite3_bind_int64(st, 1, o->id);
+	if (!o->file && !o->delete_marker)
+		sqlite3_bind_blob(st, 2, data.p ? data.p : "", (int)data.n, SQLITE_STATIC);
+	rc = db_step_done(st);
+	return rc == SQLITE_DONE ? 0 : s3_fail_db(c, rc);
+}
+
+/* replace_in_place: a PUT over the only version of a key in a bucket that
+ * never had versioning: the row <old> is rewritten in place instead of
+ * deleted and inserted again. Its id, key and version id stay, so four of
+ * the row's seven b-trees are left alone; no one can tell the difference,
+ * since such a key never has another version to be ordered against.
+ * 0 or -1. */
+static int replace_in_place(struct aws_call *c, const struct s3_object *old, struct s3_object *o,
+			    struct str inline_data)
+{
+	int rc;
+	if (old->file && (rc = s3_store_unlink_later(c->fb->db, old->file)) != SQLITE_OK)
+		return s3_fail_db(c, rc);
+	sqlite3_stmt *st =
+	    db_stmt(c->fb->db,
+		    "UPDATE s3_objects SET is_latest = 1, delete_marker = ?4, size = ?5, "
+		    "etag = ?6, mtime = ?7, noncurrent_since = NULL, storage_class = ?8, "
+		    "headers = ?9, meta = ?10, tags = ?11, cks_algo = ?12, cks = ?13, sse = ?14, "
+		    "kms_key = ?15, enc_ctx = ?16, data_key = ?17, bucket_key = ?18, file = ?19, "
+		    "parts = ?20, restore = NULL WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, old->id);
+	bind_version(st, o);
+	if ((rc = db_step_done(st)) != SQLITE_DONE)
+		return s3_fail_db(c, rc);
+	o->id = old->id;
+	o->is_latest = 1;
+	return put_data(c, o, !old->file && !old->delete_marker, inline_data);
+}
+
 int s3_object_insert(struct aws_call *c, const struct s3_bucket *b, struct s3_object *o,
 		     struct str inline_data)
 {
@@ -137,6 +214,8 @@ int s3_object_insert(struct aws_call *c, const struct s3_bucket *b, struct s3_ob
 		r = s3_object_load(c, b->id, o->key, S3_NULL_VERSION, &old);
 		if (r < 0)
 			return -1;
+		if (r == 1 && b->versioning == S3_VER_NONE && old.is_latest)
+			return replace_in_place(c, &old, o, inline_data);
 		if (r == 1) {
 			/* the previous null version is replaced, not kept */
 			old.is_latest = 0;
@@ -160,38 +239,12 @@ int s3_object_insert(struct aws_call *c, const struct s3_bucket *b, struct s3_ob
 	sqlite3_bind_int64(st, 1, b->id);
 	sqlite3_bind_text(st, 2, o->key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->version_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, o->delete_marker);
-	sqlite3_bind_int64(st, 5, o->size);
-	sqlite3_bind_text(st, 6, o->etag ? o->etag : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, o->mtime_ms);
-	sqlite3_bind_text(st, 8, o->storage_class ? o->storage_class : "STANDARD", -1,
-			  SQLITE_STATIC);
-	bind_opt(st, 9, o->headers);
-	bind_opt(st, 10, o->meta);
-	bind_opt(st, 11, o->tags);
-	bind_opt(st, 12, o->cks_algo);
-	bind_opt(st, 13, o->cks);
-	bind_opt(st, 14, o->sse);
-	bind_opt(st, 15, o->kms_key);
-	bind_opt(st, 16, o->enc_ctx);
-	if (o->data_key.n)
-		sqlite3_bind_blob(st, 17, o->data_key.p, (int)o->data_key.n, SQLITE_STATIC);
-	sqlite3_bind_int(st, 18, o->bucket_key);
-	bind_opt(st, 19, o->file);
-	bind_opt(st, 20, o->parts);
+	bind_version(st, o);
 	if ((rc = db_step_done(st)) != SQLITE_DONE)
 		return s3_fail_db(c, rc);
 	o->id = sqlite3_last_insert_rowid(db_sqlite(c->fb->db));
 	o->is_latest = 1;
-	if (!o->file && !o->delete_marker) {
-		st = db_stmt(c->fb->db, "INSERT INTO s3_data(object_id, data) VALUES(?1, ?2)");
-		sqlite3_bind_int64(st, 1, o->id);
-		sqlite3_bind_blob(st, 2, inline_data.p ? inline_data.p : "", (int)inline_data.n,
-				  SQLITE_STATIC);
-		if ((rc = db_step_done(st)) != SQLITE_DONE)
-			return s3_fail_db(c, rc);
-	}
-	return 0;
+	return put_data(c, o, 0, inline_data);
 }
 
 /* valid_version_id: the shapes of version ids fogbank hands out. */
