@@ -151,11 +151,11 @@ static struct str rest_path(const struct model_service *svc, const struct http_r
 	return (struct str){buf, 1 + bucket.n + n};
 }
 
-/* op_score: how specifically <op> matches <req>: 0 for no match, else
- * higher for more literal path characters, literal query keys and
- * required query/header members present. */
+/* op_score: how specifically <op> matches <req> (whose rest_path is
+ * <path>): 0 for no match, else higher for more literal path characters,
+ * literal query keys and required query/header members present. */
 static long op_score(const struct model_service *svc, const struct model_op *op,
-		     const struct http_request *req)
+		     const struct http_request *req, struct str path)
 {
 	const char *uri = op->request_uri ? op->request_uri : "/";
 	const char *q = strchr(uri, '?');
@@ -167,7 +167,7 @@ static long op_score(const struct model_service *svc, const struct model_op *op,
 
 	if (!str_eq_c(req->h.method, op->http_method ? op->http_method : "POST"))
 		return 0;
-	lit = match_path(uri, tn, rest_path(svc, req), labels, &nl);
+	lit = match_path(uri, tn, path, labels, &nl);
 	if (!lit)
 		return 0;
 	score = (long)lit * 10000;
@@ -208,8 +208,10 @@ const struct model_op *proto_rest_match(const struct model_service *svc,
 
 	if (!svc)
 		return NULL;
+	/* once, not per operation: it looks up and parses the Host header */
+	struct str path = rest_path(svc, req);
 	for (uint32_t i = 0; i < svc->nops; i++) {
-		long s = op_score(svc, &svc->ops[i], req);
+		long s = op_score(svc, &svc->ops[i], req, path);
 		/* a tie goes to the current operation over its deprecated twin
 		 * (S3's PutBucketNotification vs ...NotificationConfiguration) */
 		if (s > best_score || (s && s == best_score && (best->flags & OPF_DEPRECATED) &&

@@ -201,6 +201,34 @@ static int replace_in_place(struct aws_call *c, const struct s3_object *old, str
 	return put_data(c, o, !old->file && !old->delete_marker, inline_data);
 }
 
+/* null_version: what replacing the null version of <key> needs of it (id,
+ * latest, marker, file), without copying its other columns out. 1 found,
+ * 0 none, -1 on a store error. */
+static int null_version(struct aws_call *c, int64_t bucket_id, const char *key, struct s3_object *o)
+{
+	sqlite3_stmt *st = db_stmt(c->fb->db, "SELECT id, is_latest, delete_marker, file "
+					      "FROM s3_objects WHERE bucket_id = ?1 AND key = ?2 "
+					      "AND version_id = '" S3_NULL_VERSION "'");
+	sqlite3_bind_int64(st, 1, bucket_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(o, 0, sizeof(*o));
+		o->id = sqlite3_column_int64(st, 0);
+		o->bucket_id = bucket_id;
+		o->key = key;
+		o->version_id = S3_NULL_VERSION;
+		o->is_latest = sqlite3_column_int(st, 1);
+		o->delete_marker = sqlite3_column_int(st, 2);
+		o->file = col(c, st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc == SQLITE_ROW;
+	s3_fail_db(c, rc);
+	return -1;
+}
+
 int s3_object_insert(struct aws_call *c, const struct s3_bucket *b, struct s3_object *o,
 		     struct str inline_data)
 {
@@ -211,7 +239,7 @@ int s3_object_insert(struct aws_call *c, const struct s3_bucket *b, struct s3_ob
 	o->bucket_id = b->id;
 	o->version_id = b->versioning == S3_VER_ENABLED ? s3_version_id_new(c) : S3_NULL_VERSION;
 	if (!strcmp(o->version_id, S3_NULL_VERSION)) {
-		r = s3_object_load(c, b->id, o->key, S3_NULL_VERSION, &old);
+		r = null_version(c, b->id, o->key, &old);
 		if (r < 0)
 			return -1;
 		if (r == 1 && b->versioning == S3_VER_NONE && old.is_latest)
