@@ -91,7 +91,13 @@ build-fuzz/obj/%.o: %.c
 build-fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(FUZZ_LIB_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
-bench: setup $(BUILD)/fogbank
+# the HTTP/1.1 load generator of the 1 MiB S3 figures (bench/s3_bench.py
+# finds it next to fogbank); built for bench only
+$(BUILD)/loadgen: bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDSAN) $(LDPIE) -pthread -o $@ $<
+
+bench: setup $(BUILD)/fogbank $(BUILD)/loadgen
 	/usr/bin/python3 bench/bench.py $(BUILD)/fogbank
 	/usr/bin/python3 bench/cache_bench.py $(BUILD)/fogbank
 	/usr/bin/python3 bench/ecs_bench.py $(BUILD)/fogbank
