@@ -174,11 +174,12 @@ static int put_data(struct aws_call *c, const struct s3_object *o, int had, stru
 }
 
 /* replace_in_place: a PUT over the only version of a key in a bucket that
- * never had versioning: the row <old> is rewritten in place instead of
- * deleted and inserted again. Its id, key and version id stay, so four of
- * the row's seven b-trees are left alone; no one can tell the difference,
- * since such a key never has another version to be ordered against.
- * 0 or -1. */
+ * never had versioning: the row <old> (latest, not a marker) is rewritten
+ * in place instead of deleted and inserted again. Its id, key, version id
+ * and flags stay, so the indexes on them are left alone (an UPDATE skips
+ * the indexes whose columns and WHERE terms it does not set); no one can
+ * tell the difference, since such a key never has another version to be
+ * ordered against. 0 or -1. */
 static int replace_in_place(struct aws_call *c, const struct s3_object *old, struct s3_object *o,
 			    struct str inline_data)
 {
@@ -187,7 +188,7 @@ static int replace_in_place(struct aws_call *c, const struct s3_object *old, str
 		return s3_fail_db(c, rc);
 	sqlite3_stmt *st =
 	    db_stmt(c->fb->db,
-		    "UPDATE s3_objects SET is_latest = 1, delete_marker = ?4, size = ?5, "
+		    "UPDATE s3_objects SET size = ?5, "
 		    "etag = ?6, mtime = ?7, noncurrent_since = NULL, storage_class = ?8, "
 		    "headers = ?9, meta = ?10, tags = ?11, cks_algo = ?12, cks = ?13, sse = ?14, "
 		    "kms_key = ?15, enc_ctx = ?16, data_key = ?17, bucket_key = ?18, file = ?19, "
@@ -198,7 +199,7 @@ static int replace_in_place(struct aws_call *c, const struct s3_object *old, str
 		return s3_fail_db(c, rc);
 	o->id = old->id;
 	o->is_latest = 1;
-	return put_data(c, o, !old->file && !old->delete_marker, inline_data);
+	return put_data(c, o, !old->file, inline_data);
 }
 
 /* null_version: what replacing the null version of <key> needs of it (id,
@@ -242,7 +243,8 @@ int s3_object_insert(struct aws_call *c, const struct s3_bucket *b, struct s3_ob
 		r = null_version(c, b->id, o->key, &old);
 		if (r < 0)
 			return -1;
-		if (r == 1 && b->versioning == S3_VER_NONE && old.is_latest)
+		if (r == 1 && b->versioning == S3_VER_NONE && old.is_latest && !old.delete_marker &&
+		    !o->delete_marker)
 			return replace_in_place(c, &old, o, inline_data);
 		if (r == 1) {
 			/* the previous null version is replaced, not kept */
