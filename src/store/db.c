@@ -2,6 +2,7 @@
  * thread; statements are prepared once and cached by SQL pointer. */
 #include "store/db.h"
 #include "core/log.h"
+#include "store/walbuf.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -77,6 +78,33 @@ static int commit_cb(void *arg)
 	return 0;
 }
 
+/* The WAL size in frames past which a commit checkpoints (SQLite's own
+ * default, which its default WAL hook applies and wal_cb replaces). */
+#define DB_AUTOCHECKPOINT 1000
+
+/* wal_file: the connection's WAL file object (walbuf's shim). */
+static sqlite3_file *wal_file(sqlite3 *conn)
+{
+	sqlite3_file *wal = NULL;
+	if (sqlite3_file_control(conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK)
+		return NULL;
+	return wal && wal->pMethods ? wal : NULL;
+}
+
+/* wal_cb: SQLite's WAL hook, run once a commit is written: the frames
+ * walbuf gathered go to the OS now (so the commit survives kill -9 when
+ * sqlite3_step returns), then the default hook's work: a passive
+ * checkpoint once the WAL holds DB_AUTOCHECKPOINT frames. Returns
+ * SQLITE_OK (a checkpoint that cannot finish is retried next time). */
+static int wal_cb(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+	(void)arg;
+	walbuf_flush(wal_file(conn));
+	if (frames >= DB_AUTOCHECKPOINT)
+		sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* every open database, for db_barrier */
 static struct db *open_dbs;
 
@@ -126,11 +154,13 @@ struct db *db_open(const char *path, const struct db_migration *const *migration
 	db->wal_fd = -1;
 	if (sqlite3_open_v2(path, &db->conn,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+			    walbuf_vfs()) != SQLITE_OK) {
 		*err = db_errdup(path, db->conn);
 		db_close(db);
 		return NULL;
 	}
+	/* before the first commit (the pragmas' CREATE TABLE below) */
+	sqlite3_wal_hook(db->conn, wal_cb, db);
 	/* WAL + synchronous=NORMAL + group commit: a COMMIT writes the WAL
 	 * (which alone survives kill -9: the OS holds the pages) and db_sync
 	 * fsyncs it once for every commit made since; the HTTP server holds
@@ -322,10 +352,8 @@ void db_sync(struct db *db)
 		return;
 	/* the WAL's own file object: its xSync is SQLite's fdatasync, which
 	 * also syncs the directory the first time after creating the file */
-	sqlite3_file *wal = NULL;
-	if (sqlite3_file_control(db->conn, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
-		SQLITE_OK ||
-	    !wal || !wal->pMethods)
+	sqlite3_file *wal = wal_file(db->conn);
+	if (!wal)
 		fb_die("store: no write-ahead log to sync");
 	int rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
 	/* after a failed fsync the kernel may have dropped the dirty pages:

@@ -1,9 +1,12 @@
 /* test_db.c - the store's change counters (db_watch), which in-memory
- * caches in front of SQLite rely on to notice every write, and its
- * batched transactions (db_batch_begin). */
+ * caches in front of SQLite rely on to notice every write, its batched
+ * transactions (db_batch_begin), and that a commit reaches the OS before
+ * it returns although walbuf gathers its WAL writes. */
 #include "store/db.h"
 #include "test.h"
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const struct db_migration db_test_steps[] = {
     {"dbtest", 1,
@@ -173,4 +176,92 @@ TEST(db_batch_commit_failure_is_reported_to_the_next_sync)
 	CHECK(db_sync_start(db) == -2);
 	CHECK(db_sync_start(db) == -1);
 	db_close(db);
+}
+
+/* copy_file: copies src to dst (a missing src makes no dst); 0 or -1. */
+static int copy_file(const char *src, const char *dst)
+{
+	FILE *in = fopen(src, "rb");
+	if (!in)
+		return 0;
+	FILE *out = fopen(dst, "wb");
+	char buf[65536];
+	size_t n;
+	int ok = out != NULL;
+	while (ok && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		ok = fwrite(buf, 1, n, out) == n;
+	fclose(in);
+	if (out && fclose(out) != 0)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* crash_copy_rows: what a kill -9 right now would leave: the database
+ * and its WAL as the OS has them, copied and opened by plain SQLite;
+ * returns count(*) and total(length(v)) of sm_a. */
+static void crash_copy_rows(const char *dir, long long *rows, long long *bytes)
+{
+	char src[512], dst[512];
+	snprintf(src, sizeof(src), "%s/state.db", dir);
+	snprintf(dst, sizeof(dst), "%s/copy.db", dir);
+	CHECK(copy_file(src, dst) == 0);
+	snprintf(src, sizeof(src), "%s/state.db-wal", dir);
+	snprintf(dst, sizeof(dst), "%s/copy.db-wal", dir);
+	CHECK(copy_file(src, dst) == 0);
+	snprintf(dst, sizeof(dst), "%s/copy.db", dir);
+	sqlite3 *c = NULL;
+	sqlite3_stmt *st = NULL;
+	*rows = *bytes = -1;
+	CHECK(sqlite3_open(dst, &c) == SQLITE_OK);
+	if (sqlite3_prepare_v2(c, "SELECT count(*), total(length(v)) FROM sm_a", -1, &st, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*rows = sqlite3_column_int64(st, 0);
+		*bytes = (long long)sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+	snprintf(src, sizeof(src), "%s/copy.db", dir);
+	unlink(src);
+	snprintf(src, sizeof(src), "%s/copy.db-wal", dir);
+	unlink(src);
+	snprintf(src, sizeof(src), "%s/copy.db-shm", dir);
+	unlink(src);
+}
+
+TEST(db_commit_is_in_the_os_when_it_returns)
+{
+	/* walbuf gathers a commit's WAL writes in memory; the WAL hook must
+	 * hand them to the OS before the COMMIT returns, for commits of one
+	 * page, of several 128 KiB pieces, and of more than the buffer */
+	char dir[] = "/tmp/fogbank-dbtest-XXXXXX", path[512];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	char *err = NULL;
+	struct db *db = db_open(path, db_test_migs, &err);
+	CHECK(db != NULL);
+	free(err);
+	long long rows, bytes, want_rows = 0, want_bytes = 0;
+	static const int sizes[] = {10, 300 * 1024, 3 * 1024 * 1024};
+	for (size_t i = 0; db && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		sqlite3_stmt *st = db_stmt(db, "INSERT INTO sm_a(v) VALUES (?1)");
+		char *v = malloc((size_t)sizes[i]);
+		memset(v, 'a' + (int)i, (size_t)sizes[i]);
+		CHECK(db_begin(db) == SQLITE_OK);
+		sqlite3_bind_text(st, 1, v, sizes[i], SQLITE_TRANSIENT);
+		CHECK(db_step_done(st) == SQLITE_DONE);
+		CHECK(db_commit(db) == SQLITE_OK);
+		free(v);
+		want_rows++;
+		want_bytes += sizes[i];
+		crash_copy_rows(dir, &rows, &bytes);
+		CHECK(rows == want_rows);
+		CHECK(bytes == want_bytes);
+	}
+	db_close(db);
+	/* and a clean close leaves it all in the database file */
+	crash_copy_rows(dir, &rows, &bytes);
+	CHECK(rows == want_rows && bytes == want_bytes);
+	unlink(path);
+	rmdir(dir);
 }
