@@ -47,9 +47,7 @@ static struct {
 	struct idlist dead;  /* orphaned this transaction, unlink at commit */
 	struct pool *pool;   /* blocking file work, off the loop where possible */
 	int unlinks;	     /* unlink jobs whose done callback has not run */
-	int gc_watch;	     /* db_watch of s3_gc, plus one (0: none yet) */
-	int gc_clean;	     /* s3_gc was emptied at watch value gc_clean_gen */
-	uint64_t gc_clean_gen;
+	uint64_t gc_clean;   /* s3_gc's watch value when last emptied, 0: never */
 } st = {.tmp_fd = -1};
 
 /* One fsync done by a worker while the loop thread does another. */
@@ -250,7 +248,7 @@ int s3_store_open(struct fogbank *fb)
 	}
 	st.db = fb->db;
 	st.fresh.n = st.dead.n = 0;
-	st.gc_watch = st.gc_clean = 0; /* a watch belongs to its database */
+	st.gc_clean = 0; /* watch values belong to their database */
 	recover(fb->db);
 	return 0;
 }
@@ -349,16 +347,13 @@ int s3_store_gc_clear(struct db *db)
 	 * back) since the last clear: the common case costs no statement.
 	 * A DELETE without WHERE writes the table's root page even when it
 	 * has no rows, one more WAL frame for every batch. */
-	if (!st.gc_watch)
-		st.gc_watch = db_watch(db, "s3_gc") + 1;
-	uint64_t gen = db_watch_gen(db, st.gc_watch - 1);
-	if (st.gc_clean && st.gc_clean_gen == gen)
+	int watch = db_watch(db, "s3_gc"); /* values never 0 */
+	if (st.gc_clean == db_watch_gen(db, watch))
 		return SQLITE_OK;
 	int rc = db_step_done(db_stmt(db, "DELETE FROM s3_gc"));
 	if (rc != SQLITE_DONE)
 		return rc;
-	st.gc_clean = 1;
-	st.gc_clean_gen = db_watch_gen(db, st.gc_watch - 1);
+	st.gc_clean = db_watch_gen(db, watch);
 	return SQLITE_OK;
 }
 

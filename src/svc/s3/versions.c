@@ -125,7 +125,8 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* bind_version: binds what a new version row holds, ?4 .. ?20 of the
- * INSERT and UPDATE statements below. */
+ * INSERT and UPDATE statements below (the UPDATE keeps the row's marker
+ * flag, so it leaves ?4 unused). */
 static void bind_version(sqlite3_stmt *st, const struct s3_object *o)
 {
 	sqlite3_bind_int(st, 4, o->delete_marker);
